@@ -41,3 +41,42 @@ run: build
 
 clean:
 	rm -rf bin .run bench.out
+
+# --- install / uninstall (systemd) --------------------------------------------
+# `make install` puts bin/fgd in $(PREFIX)/bin, the unit (its ExecStart pointed
+# at that binary), the sysusers.d and tmpfiles.d snippets, and — only when
+# absent — /etc/fgd/config.yaml from the example. DESTDIR stages a package.
+# systemd reads units, sysusers.d and tmpfiles.d from /usr/lib and
+# /usr/local/lib; for any other PREFIX they go under /etc, which it always reads.
+BINDIR         ?= $(PREFIX)/bin
+SYSTEMD_PREFIX := $(if $(filter /usr /usr/local,$(PREFIX)),$(PREFIX)/lib,/etc)
+UNITDIR        ?= $(SYSTEMD_PREFIX)/systemd/system
+SYSUSERSDIR    ?= $(SYSTEMD_PREFIX)/sysusers.d
+TMPFILESDIR    ?= $(SYSTEMD_PREFIX)/tmpfiles.d
+CONFIG_EXAMPLE ?= config.example.yaml
+
+.PHONY: install uninstall
+install: build
+	install -D -m 0755 bin/fgd '$(DESTDIR)$(BINDIR)/fgd'
+	install -d -m 0755 '$(DESTDIR)$(UNITDIR)'
+	sed 's#^ExecStart=/usr/local/bin/fgd #ExecStart=$(BINDIR)/fgd #' systemd/fgd.service > '$(DESTDIR)$(UNITDIR)/fgd.service.tmp'
+	grep -q '^ExecStart=$(BINDIR)/fgd ' '$(DESTDIR)$(UNITDIR)/fgd.service.tmp' || { echo "install: could not point ExecStart at $(BINDIR)/fgd"; exit 1; }
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/fgd.service.tmp'
+	mv '$(DESTDIR)$(UNITDIR)/fgd.service.tmp' '$(DESTDIR)$(UNITDIR)/fgd.service'
+	install -D -m 0644 systemd/fgd.sysusers '$(DESTDIR)$(SYSUSERSDIR)/fgd.conf'
+	install -D -m 0644 systemd/fgd.tmpfiles '$(DESTDIR)$(TMPFILESDIR)/fgd.conf'
+	install -d -m 0755 '$(DESTDIR)/etc/fgd'
+	@if [ -e '$(DESTDIR)/etc/fgd/config.yaml' ]; then \
+		echo "keeping the existing $(DESTDIR)/etc/fgd/config.yaml"; \
+	else \
+		install -m 0644 '$(CONFIG_EXAMPLE)' '$(DESTDIR)/etc/fgd/config.yaml' && \
+		echo "installed $(DESTDIR)/etc/fgd/config.yaml from $(CONFIG_EXAMPLE): edit it before starting fgd"; \
+	fi
+	@echo "next: systemd-sysusers; systemd-tmpfiles --create; systemctl daemon-reload; systemctl enable --now fgd"
+
+# Removes what install put in place except the config (/etc/fgd) and the state
+# (/var/lib/fgd), which hold the operator's data.
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/fgd' '$(DESTDIR)$(UNITDIR)/fgd.service' \
+		'$(DESTDIR)$(SYSUSERSDIR)/fgd.conf' '$(DESTDIR)$(TMPFILESDIR)/fgd.conf'
+	@echo "kept /etc/fgd and /var/lib/fgd; remove them by hand if they are no longer needed"

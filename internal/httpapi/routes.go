@@ -1,0 +1,42 @@
+package httpapi
+
+import (
+	"net/http"
+)
+
+// route is one endpoint. Patterns use net/http's method-and-path syntax: a
+// "GET" pattern also answers HEAD, other methods on a known path get 405
+// with an Allow header, unknown paths 404.
+type route struct {
+	pattern string
+	handler http.Handler
+	// streaming routes (server-sent events) get no write deadline; every
+	// other route must answer within writeTimeout.
+	streaming bool
+}
+
+// routes lists every endpoint the server answers. The REST API, events,
+// webhooks and the status page add their groups here.
+func (s *Server) routes() []route {
+	return s.opsRoutes()
+}
+
+// buildHandler assembles the mux and the middleware every request passes:
+// the access log and panic recovery outermost (they see every answer, 403s
+// and 404s included), then cross-origin protection for state-changing
+// methods, then the routes.
+func (s *Server) buildHandler() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range s.routes() {
+		h := r.handler
+		if !r.streaming {
+			h = s.withWriteDeadline(h)
+		}
+		mux.Handle(r.pattern, h)
+	}
+	// A browser page on another origin must not be able to POST to the
+	// daemon on the operator's machine (reload now; sync later). Requests
+	// without browser headers — curl, fgd's CLI, webhooks — pass.
+	csrf := http.NewCrossOriginProtection()
+	return s.observe(csrf.Handler(mux))
+}
