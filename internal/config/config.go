@@ -1,0 +1,257 @@
+// Package config reads fgd's configuration file: strict YAML (unknown keys
+// and wrong types are errors with line numbers), defaults, and validation.
+//
+// A Config holds the paths of secret files, never secret values: callers read
+// a secret with ReadSecret each time they need it, so a rotated secret takes
+// effect without a restart and no secret can leak through a printed Config.
+package config
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Config is one validated fgd configuration file. Relative paths in the file
+// have been resolved against the file's directory.
+type Config struct {
+	// File is the path the configuration was loaded from (as given to Load),
+	// or the name given to Parse.
+	File string `yaml:"-" json:"-"`
+
+	Listen             string        `yaml:"listen"`               // HTTP address, host:port
+	StateDir           string        `yaml:"state_dir"`            // fgd's own state
+	ShutdownTimeout    time.Duration `yaml:"shutdown_timeout"`     // how long SIGTERM waits for running syncs
+	MaxConcurrentSyncs int           `yaml:"max_concurrent_syncs"` // 0 = 4 × CPUs; use SyncLimit
+	Log                Log           `yaml:"log"`
+	API                API           `yaml:"api"`
+	Fabrics            []Fabric      `yaml:"fabrics"` // names unique
+}
+
+// Log configures the daemon's logger.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // auto, json, text
+}
+
+// API configures the bearer tokens of the HTTP API, by file reference.
+type API struct {
+	// TokenFile holds the operator token that mutating calls need; empty
+	// means mutating calls are refused.
+	TokenFile string `yaml:"token_file"`
+	// TokenName names the operator token in the audit log.
+	TokenName string `yaml:"token_name"`
+	// ReadTokenFile, when set, holds the token that read calls need.
+	ReadTokenFile string `yaml:"read_token_file"`
+	// ReadTokenName names the read token in the audit log.
+	ReadTokenName string `yaml:"read_token_name"`
+}
+
+// Fabric is one fabric: where its FGD comes from and where it is published.
+type Fabric struct {
+	Name      string `yaml:"name"`
+	Suspended bool   `yaml:"suspended"`
+	Source    Source `yaml:"source"`
+	Sinks     []Sink `yaml:"sinks"`
+}
+
+// Source is a fabric's FGD source; exactly one of its fields is set.
+type Source struct {
+	Git *GitSource `yaml:"git"`
+	Dir *DirSource `yaml:"dir"`
+}
+
+// Source kinds, as returned by Source.Kind.
+const (
+	SourceGit = "git"
+	SourceDir = "dir"
+)
+
+// Kind returns "git" or "dir", or "" for a source with neither set.
+func (s Source) Kind() string {
+	switch {
+	case s.Git != nil:
+		return SourceGit
+	case s.Dir != nil:
+		return SourceDir
+	}
+	return ""
+}
+
+// GitSource is an FGD inside a git repository, polled with go-git.
+type GitSource struct {
+	URL               string        `yaml:"url"`
+	Branch            string        `yaml:"branch"`
+	Path              string        `yaml:"path"` // the FGD's path inside the repository, slash-separated and relative
+	Interval          time.Duration `yaml:"interval"`
+	Timeout           time.Duration `yaml:"timeout"`
+	Auth              GitAuth       `yaml:"auth"`
+	WebhookSecretFile string        `yaml:"webhook_secret_file"`
+	Push              bool          `yaml:"push"`
+	Author            Author        `yaml:"author"`
+}
+
+// GitAuth holds the credentials of a git remote, by file reference.
+type GitAuth struct {
+	Username                 string `yaml:"username"`
+	PasswordFile             string `yaml:"password_file"`
+	SSHKeyFile               string `yaml:"ssh_key_file"`
+	KnownHostsFile           string `yaml:"known_hosts_file"`
+	InsecureSkipHostKeyCheck bool   `yaml:"insecure_skip_host_key_check"`
+}
+
+// Author is the git identity of the commits fgd makes.
+type Author struct {
+	Name  string `yaml:"name"`
+	Email string `yaml:"email"`
+}
+
+// DirSource is an FGD in a local directory, watched with fsnotify.
+type DirSource struct {
+	Path           string        `yaml:"path"`
+	RescanInterval time.Duration `yaml:"rescan_interval"`
+	Debounce       time.Duration `yaml:"debounce"`
+}
+
+// Sink is one place a fabric's desired set is published; exactly one of its
+// fields is set.
+type Sink struct {
+	Directory *DirectorySink `yaml:"directory"`
+	Exec      *ExecSink      `yaml:"exec"`
+}
+
+// Sink kinds, as returned by Sink.Kind.
+const (
+	SinkDirectory = "directory"
+	SinkExec      = "exec"
+)
+
+// Kind returns "directory" or "exec", or "" for a sink with neither set.
+func (s Sink) Kind() string {
+	switch {
+	case s.Directory != nil:
+		return SinkDirectory
+	case s.Exec != nil:
+		return SinkExec
+	}
+	return ""
+}
+
+// SinkMode says whether a sink applies changes or only reports drift.
+type SinkMode string
+
+// The sink modes.
+const (
+	ModeApply      SinkMode = "apply"
+	ModeDetectOnly SinkMode = "detect-only"
+)
+
+// DirectorySink publishes the desired set as a directory tree.
+type DirectorySink struct {
+	Path       string   `yaml:"path"`
+	Prune      bool     `yaml:"prune"`
+	AllowEmpty bool     `yaml:"allow_empty"`
+	Mode       SinkMode `yaml:"mode"`
+}
+
+// ExecSink runs a command with the changed manifests on stdin.
+type ExecSink struct {
+	Command      []string          `yaml:"command"`
+	PruneCommand []string          `yaml:"prune_command"`
+	Env          map[string]string `yaml:"env"`
+	// EnvFiles maps environment variable names to secret files; the sink
+	// reads each file (ReadSecret) when it runs the command.
+	EnvFiles map[string]string `yaml:"env_files"`
+	Dir      string            `yaml:"dir"`
+	Timeout  time.Duration     `yaml:"timeout"`
+	Mode     SinkMode          `yaml:"mode"`
+}
+
+// Defaults, as documented in config.example.yaml.
+const (
+	DefaultListen          = "127.0.0.1:9477"
+	DefaultStateDir        = "/var/lib/fgd"
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultGitBranch       = "main"
+	DefaultGitPath         = "."
+	DefaultGitInterval     = time.Minute
+	DefaultGitTimeout      = 30 * time.Second
+	DefaultAuthorName      = "fgd"
+	DefaultAuthorEmail     = "fgd@localhost"
+	DefaultRescanInterval  = 5 * time.Minute
+	DefaultDebounce        = 250 * time.Millisecond
+	DefaultExecTimeout     = 60 * time.Second
+	DefaultTokenName       = "operator"
+	DefaultReadTokenName   = "reader"
+)
+
+// defaulter is implemented by the config structs that have defaults. The
+// decoder applies them to a fresh value before the file's keys are decoded
+// over it, so a key in the file always wins and an explicit bad value (say
+// interval: 0s) is reported rather than silently replaced.
+type defaulter interface{ applyDefaults() }
+
+func (c *Config) applyDefaults() {
+	c.Listen = DefaultListen
+	c.StateDir = DefaultStateDir
+	c.ShutdownTimeout = DefaultShutdownTimeout
+	c.Log.applyDefaults()
+	c.API.applyDefaults()
+}
+
+func (l *Log) applyDefaults() { l.Level, l.Format = "info", "auto" }
+
+func (a *API) applyDefaults() { a.TokenName, a.ReadTokenName = DefaultTokenName, DefaultReadTokenName }
+
+func (g *GitSource) applyDefaults() {
+	g.Branch = DefaultGitBranch
+	g.Path = DefaultGitPath
+	g.Interval = DefaultGitInterval
+	g.Timeout = DefaultGitTimeout
+	g.Push = true
+	g.Author = Author{Name: DefaultAuthorName, Email: DefaultAuthorEmail}
+}
+
+func (d *DirSource) applyDefaults() {
+	d.RescanInterval = DefaultRescanInterval
+	d.Debounce = DefaultDebounce
+}
+
+func (d *DirectorySink) applyDefaults() { d.Mode = ModeApply }
+
+func (e *ExecSink) applyDefaults() {
+	e.Timeout = DefaultExecTimeout
+	e.Mode = ModeApply
+}
+
+// SyncLimit is the number of syncs that may run at once across all fabrics:
+// max_concurrent_syncs, or 4 × the number of CPUs when that is 0.
+func (c *Config) SyncLimit() int {
+	if c.MaxConcurrentSyncs > 0 {
+		return c.MaxConcurrentSyncs
+	}
+	return 4 * runtime.NumCPU()
+}
+
+// SlogLevel returns the configured level as a slog.Level (info when unset).
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Fabric returns the fabric with the given name.
+func (c *Config) Fabric(name string) (Fabric, bool) {
+	for _, f := range c.Fabrics {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Fabric{}, false
+}
