@@ -1,0 +1,125 @@
+package ingest
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/fgdproject/fgd/internal/fgd"
+)
+
+// apply carries out a batch's plan in the crash-safe order (see Run):
+// managed files, unmanaged files and sidecars, archive copies, the archive
+// log, then the removal of the originals. It reports whether the tree
+// changed.
+func (p *planner) apply(b *batch) (changed bool, err error) {
+	// (1) managed files, in path order.
+	paths := make([]string, 0, len(b.managed))
+	for mp := range b.managed {
+		paths = append(paths, mp)
+	}
+	sort.Strings(paths)
+	mb := fgd.NewBatch()
+	defer mb.Abort()
+	files := make([]fgd.File, len(paths))
+	for i, mp := range paths {
+		files[i] = fgd.File{Path: p.v.abs(mp), Data: b.managed[mp], Perm: 0o644}
+	}
+	if _, err := mb.WriteMany(files, p.workers); err != nil {
+		return changed, err
+	}
+	changed = changed || mb.Len() > 0
+	if err := mb.Commit(); err != nil {
+		return changed, err
+	}
+
+	// (2) unmanaged files and their sidecars, in file order.
+	failed := map[string]bool{}
+	ub := fgd.NewBatch()
+	defer ub.Abort()
+	for _, u := range b.unmanaged {
+		if u.writeData {
+			var err error
+			switch {
+			case u.isLink:
+				err = ub.Symlink(p.v.abs(u.rel), u.linkTo)
+			case u.copyFrom != "":
+				err = ub.Copy(p.v.abs(u.rel), p.v.abs(u.copyFrom), u.sum, 0o644)
+			default:
+				_, err = ub.Write(p.v.abs(u.rel), u.data, 0o644)
+			}
+			if err != nil {
+				// The original changed or vanished under us: leave it for
+				// the next run, and write nothing that names it.
+				failed[u.file] = true
+				p.fail(u.file, err)
+				continue
+			}
+		}
+		if u.sidecarAt != "" {
+			if _, err := ub.Write(p.v.abs(u.sidecarAt), u.sidecar, 0o644); err != nil {
+				return changed, err
+			}
+		}
+	}
+	changed = changed || ub.Len() > 0
+	if err := ub.Commit(); err != nil {
+		return changed, err
+	}
+
+	// (3) archive copies.
+	ab := fgd.NewBatch()
+	defer ab.Abort()
+	for _, a := range b.archive {
+		if failed[a.file] {
+			continue
+		}
+		if _, err := ab.Write(p.v.abs(a.rel), a.data, 0o644); err != nil {
+			return changed, err
+		}
+	}
+	changed = changed || ab.Len() > 0
+	if err := ab.Commit(); err != nil {
+		return changed, err
+	}
+
+	// (4) the archive log, one atomic rewrite.
+	for _, r := range b.records {
+		if !failed[r.Path] {
+			p.log.add(r)
+		}
+	}
+	changed = changed || p.log.dirty
+	if err := p.log.write(p.root); err != nil {
+		return changed, err
+	}
+
+	// (5) the originals, in ascending path order.
+	if p.beforeRemove != nil {
+		p.beforeRemove()
+	}
+	dirs := map[string]bool{}
+	for _, rel := range b.remove {
+		if failed[rel] {
+			continue
+		}
+		abs := p.v.abs(rel)
+		// A writer may have changed the file since discovery: its outputs
+		// above are from the version read, so keep the file for the next
+		// run rather than lose the newer content.
+		if want, ok := p.stamps[rel]; ok {
+			if fi, err := os.Lstat(abs); err == nil && fi.Mode().IsRegular() && stampOf(fi) != want {
+				p.rep.Deferred = append(p.rep.Deferred, Skipped{Path: rel,
+					Reason: "changed while it was being ingested; left in place and ingested again by the next sync"})
+				continue
+			}
+		}
+		if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return changed, err
+		}
+		changed = true
+		dirs[filepath.Dir(abs)] = true
+	}
+	return changed, fgd.SyncDirs(dirs)
+}

@@ -1,0 +1,185 @@
+// Package ingest is the ingestion engine (SPEC §2): it moves what users drop
+// into an FGD's raw/ (and stray YAML elsewhere in it) into managed/, one
+// normalized file per resource, or into unmanaged/ with the reasons, and
+// keeps every original in .hnp/archive/. The daemon calls Run on every sync;
+// `fgd ingest` and `fgd plan` call it once.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/buildinfo"
+	"github.com/fgdproject/fgd/internal/fgd"
+	"github.com/fgdproject/fgd/internal/resource"
+)
+
+// Run ingests the FGD at root and reports what it did; with opts.DryRun it
+// reports what it would do and writes nothing at all (no repair, no lock
+// file, no temp file). An error means the run stopped (lock timeout, an
+// unreadable FGD, a failed write); per-file problems are in the Report.
+// With an error the Report may be nil, or hold what was done until then.
+//
+// Crash safety. Files are taken in batches, in ascending path order; each
+// batch is planned whole, then written in this order:
+//
+//  1. every managed file;
+//  2. every unmanaged file and its sidecar;
+//  3. every archive copy;
+//  4. the archive log (one atomic rewrite);
+//  5. the removal of the originals, in ascending path order.
+//
+// Every write is a temp file made durable and renamed into place, and every
+// step is idempotent: contents are deterministic, names are chosen by
+// content (identical content is found and stored once), sidecars are only
+// written when missing, and log records are unique by (path, sha256). An
+// original disappears only after all its outputs and its record are
+// durable, so a SIGKILL at any instant leaves every original either still
+// in place or fully handled. Because step 5 goes in ascending order, the
+// originals left are always a suffix of the batch in path order, so on the
+// re-run "the later file wins" picks the same winners, and the re-run
+// reaches the tree an uninterrupted run would have reached.
+func Run(ctx context.Context, root string, reg *resource.Registry, opts Options) (*Report, error) {
+	if reg == nil {
+		return nil, errors.New("ingest: no resource registry")
+	}
+	o := opts.withDefaults()
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("fgd: %w", err)
+	}
+	if fi, err := os.Stat(root); err != nil {
+		return nil, fmt.Errorf("fgd: %w (check the FGD path)", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("fgd: %s is not a folder; point fgd at the FGD's folder", root)
+	}
+	if o.Fabric == "" {
+		o.Fabric = DefaultFabric(root)
+	}
+	start := time.Now()
+	rep := &Report{Fabric: o.Fabric, DryRun: o.DryRun, Files: []FileResult{}, Resources: []ResourceResult{},
+		Conflicts: []Conflict{}, Errors: []ErrorItem{}, Repairs: []fgd.Repair{}, Skipped: []Skipped{}, Deferred: []Skipped{}}
+	m := fgd.Manifest{Fabric: o.Fabric, LayoutVersion: fgd.LayoutVersion, FGDVersion: buildinfo.Version}
+
+	var lock *fgd.Lock
+	if o.DryRun {
+		lock, err = fgd.AcquireShared(ctx, root, o.LockTimeout)
+	} else {
+		lock, err = fgd.Acquire(ctx, root, o.LockTimeout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	if lock != nil {
+		rep.LockWaitedMS, rep.LockWaitedFor = lock.Waited.Milliseconds(), lock.WaitedFor
+		if lock.Waited > 0 {
+			o.Logger.Info("waited for another fgd's lock", "fgd", root, "pid", lock.WaitedFor, "waited", lock.Waited)
+		}
+	}
+	if o.DryRun {
+		if rep.Repairs, err = fgd.Inspect(root, m); err != nil {
+			return nil, err
+		}
+	} else {
+		cleaned, err := fgd.CleanTemp(root)
+		if err != nil {
+			return nil, err
+		}
+		reps, err := fgd.Ensure(root, m)
+		if err != nil {
+			return nil, err
+		}
+		rep.Repairs = append(cleaned, reps...)
+	}
+	rep.Changed = len(rep.Repairs) > 0
+
+	log, err := readArchiveLog(root)
+	if err != nil {
+		return rep, err
+	}
+	o.Progress(StageDiscovering)
+	cands, skipped, errs := discover(root)
+	rep.Skipped = append(rep.Skipped, skipped...)
+	cands, rep.Deferred = settled(cands, o.Settle, time.Now())
+	if rep.Deferred == nil {
+		rep.Deferred = []Skipped{}
+	}
+	rep.Errors = append(rep.Errors, errs...)
+	rep.Failed += len(errs)
+	p := newPlanner(root, o.Fabric, o.Now(), log, rep)
+	p.workers = o.Workers
+	p.beforeRemove = o.beforeRemove
+	p.stamps = make(map[string]fileStamp, len(cands))
+	for _, c := range cands {
+		p.stamps[c.rel] = c.stamp
+	}
+	o.Progress(StageProcessing)
+	for first := 0; first < len(cands); {
+		last := nextBatch(cands, first, o)
+		t0 := time.Now()
+		ex := examineAll(ctx, root, cands[first:last], reg, o)
+		t1 := time.Now()
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("fgd: ingest of %s stopped: %w", root, err)
+		}
+		b, err := p.plan(ex)
+		if err != nil {
+			return rep, err
+		}
+		if len(b.remove) > 0 {
+			rep.Changed = true
+		}
+		if !o.DryRun {
+			changed, err := p.apply(b)
+			rep.Changed = rep.Changed || changed
+			o.Logger.Debug("batch written", "fgd", root, "files", last-first, "examine", t1.Sub(t0), "apply", time.Since(t1))
+			if err != nil {
+				return rep, fmt.Errorf("fgd: ingest of %s stopped (a re-run finishes it): %w", root, err)
+			}
+		}
+		first = last
+	}
+	p.resources()
+	o.Logger.Info("ingest", "fgd", root, "fabric", o.Fabric, "dry_run", o.DryRun, "files", len(rep.Files),
+		"created", rep.Created, "updated", rep.Updated, "unchanged", rep.Unchanged, "unmanaged", rep.Unmanaged,
+		"conflicts", len(rep.Conflicts), "failed", rep.Failed, "changed", rep.Changed, "took", time.Since(start))
+	return rep, nil
+}
+
+// nextBatch returns the end of the batch starting at first: files whose
+// content is held in memory add up to about o.BatchBytes (at least one file).
+func nextBatch(cands []candidate, first int, o Options) int {
+	var held int64
+	last := first
+	for last < len(cands) {
+		c := cands[last]
+		var n int64
+		if c.kind == entryYAML && c.size <= o.Limits.MaxFileBytes {
+			n = c.size
+		}
+		if last > first && held+n > o.BatchBytes {
+			break
+		}
+		held += n
+		last++
+	}
+	return last
+}
+
+// DefaultFabric is the fabric name of the FGD at root when none is given:
+// the manifest's, else the folder's base name.
+func DefaultFabric(root string) string {
+	if m, found, err := fgd.ReadManifest(root); err == nil && found && m.Fabric != "" {
+		return m.Fabric
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return filepath.Base(root)
+	}
+	return filepath.Base(abs)
+}
