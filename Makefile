@@ -6,6 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/fgdproject/fgd/internal/buildinfo.Version=$(VERSION)
 # Fuzz time per target inside `make test`.
 FUZZTIME  ?= 30s
+FUZZTIME_SHORT ?= 10s
 
 .PHONY: all build test test-short fuzz bench run vet fmt-check check-tools clean
 
@@ -24,6 +25,7 @@ test: check-tools
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPipeline$$' -fuzztime $(FUZZTIME) ./internal/resource
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME_SHORT) ./internal/config
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x -benchmem ./... | tee bench.out
@@ -34,10 +36,12 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# Runs the daemon on a fresh copy of the demo fabric (see README).
+# Runs the daemon on config.example.yaml: a fresh copy of the demo fabric
+# under .run/ (ignored by git), a generated API token, http://127.0.0.1:9477/.
 run: build
 	rm -rf .run && mkdir -p .run && cp -R examples/demo-fabric .run/demo-fabric
-	./bin/fgd ingest .run/demo-fabric --fabric demo
+	(umask 077; head -c 32 /dev/urandom | base64 > .run/api-token)
+	./bin/fgd run --config config.example.yaml
 
 clean:
 	rm -rf bin .run bench.out

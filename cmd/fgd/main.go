@@ -18,15 +18,18 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the version and exit", cmdVersion},
-		"ingest":  {"ingest an FGD's raw/ (and stray YAML) into managed/ and unmanaged/", cmdIngest},
-		"plan":    {"show what ingest would do, writing nothing", cmdPlan},
+		"version":      {"print the version and exit", cmdVersion},
+		"ingest":       {"ingest an FGD's raw/ (and stray YAML) into managed/ and unmanaged/", cmdIngest},
+		"plan":         {"show what ingest would do, writing nothing", cmdPlan},
+		"run":          {"run the daemon (see fgd run --help)", cmdRun},
+		"check-config": {"validate a configuration file, listing every error", cmdCheckConfig},
 	}
 }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() { os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr)) }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// dispatch runs the subcommand named by args[0] and returns its exit code.
+func dispatch(args []string, stdout, stderr io.Writer) int {
 	cmds := commands()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout, cmds)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -145,9 +146,13 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 		first = last
 	}
 	p.resources()
-	o.Logger.Info("ingest", "fgd", root, "fabric", o.Fabric, "dry_run", o.DryRun, "files", len(rep.Files),
+	level := slog.LevelDebug
+	if rep.Changed || len(rep.Files) > 0 {
+		level = slog.LevelInfo
+	}
+	o.Logger.Log(ctx, level, "ingest", "fgd", root, "fabric", o.Fabric, "dry_run", o.DryRun, "files", len(rep.Files),
 		"created", rep.Created, "updated", rep.Updated, "unchanged", rep.Unchanged, "unmanaged", rep.Unmanaged,
-		"conflicts", len(rep.Conflicts), "failed", rep.Failed, "changed", rep.Changed, "took", time.Since(start))
+		"conflicts", len(rep.Conflicts), "failed", rep.Failed, "changed", rep.Changed, "took", time.Since(start).Round(time.Millisecond).String())
 	return rep, nil
 }
 

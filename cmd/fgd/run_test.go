@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/fgd"
+)
+
+// daemonProc is a running `fgd run` child process.
+type daemonProc struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	base string
+	mu   sync.Mutex
+	logs strings.Builder
+	done chan error
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func startDaemon(t *testing.T, bin, cfg string, port int) *daemonProc {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "--config", cfg, "--log.format", "json", "--log.level", "debug")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemonProc{t: t, cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan error, 1)}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			d.mu.Lock()
+			d.logs.WriteString(sc.Text() + "\n")
+			d.mu.Unlock()
+		}
+		d.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-d.done
+		}
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", d.log())
+		}
+	})
+	return d
+}
+
+func (d *daemonProc) log() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.logs.String()
+}
+
+func (d *daemonProc) get(path string) (int, string) {
+	resp, err := http.Get(d.base + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metric returns the value of the series whose line starts with prefix.
+func (d *daemonProc) metric(prefix string) float64 {
+	_, body := d.get("/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			return v
+		}
+	}
+	return -1
+}
+
+func (d *daemonProc) waitFor(what string, cond func() bool) {
+	d.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			d.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+const e2eVPC = `apiVersion: vpc.githedgehog.com/v1beta1
+kind: VPC
+metadata:
+  name: %s
+spec:
+  subnets:
+    default:
+      subnet: 10.0.1.0/24
+      vlan: 1001
+`
+
+func dropVPC(t *testing.T, fgdRoot, name string) string {
+	t.Helper()
+	p := filepath.Join(fgdRoot, "raw", name+".yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(fmt.Sprintf(e2eVPC, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(fgdRoot, "managed", "vpcs", name+".yaml")
+}
+
+func writeConfig(t *testing.T, path string, port int, fabrics ...string) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "listen: 127.0.0.1:%d\nstate_dir: state\nshutdown_timeout: 20s\nfabrics:\n", port)
+	for _, f := range fabrics {
+		fmt.Fprintf(&b, "  - name: %s\n    source:\n      dir: {path: %s, debounce: 50ms, rescan_interval: 1h}\n", f, f)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// The issue's end-to-end acceptance point, with the real binary.
+func TestDaemonEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	bin := buildFGD(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := filepath.Join(dir, "config.yaml")
+	writeConfig(t, cfg, port, "alpha", "beta")
+	for _, f := range []string{"alpha", "beta"} {
+		if err := os.MkdirAll(filepath.Join(dir, f, ".hnp"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Hold beta's FGD lock so its first sync cannot finish: /readyz must
+	// stay 503 until the lock is released.
+	lock, err := fgd.Acquire(context.Background(), filepath.Join(dir, "beta"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	d := startDaemon(t, bin, cfg, port)
+	d.waitFor("/healthz", func() bool { c, _ := d.get("/healthz"); return c == 200 })
+	code, body := d.get("/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"beta"`) {
+		t.Fatalf("/readyz while beta's first sync waits = %d %s, want 503 naming beta", code, body)
+	}
+	var ready struct {
+		Ready   bool
+		Fabrics []struct{ Fabric, Reason string }
+	}
+	if err := json.Unmarshal([]byte(body), &ready); err != nil || ready.Ready {
+		t.Fatalf("/readyz body %q: %v", body, err)
+	}
+	if err := lock.Release(); err != nil {
+		t.Fatal(err)
+	}
+	d.waitFor("/readyz 200", func() bool { c, _ := d.get("/readyz"); return c == 200 })
+
+	// Files dropped into raw/ are ingested, and the counters move.
+	before := d.metric(`fgd_syncs_total{fabric="alpha",result="success"}`)
+	managed := dropVPC(t, filepath.Join(dir, "alpha"), "vpc-1")
+	d.waitFor("alpha ingests vpc-1", func() bool { return fileExists(managed) })
+	d.waitFor("the sync counter to move", func() bool {
+		return d.metric(`fgd_syncs_total{fabric="alpha",result="success"}`) > before
+	})
+	if v := d.metric(`fgd_files_processed_total{fabric="alpha",outcome="ingested"}`); v < 1 {
+		t.Errorf("fgd_files_processed_total{alpha,ingested} = %v, want ≥ 1", v)
+	}
+	if v := d.metric(`fgd_config_last_reload_successful`); v != 1 {
+		t.Errorf("fgd_config_last_reload_successful = %v, want 1", v)
+	}
+
+	// SIGHUP after adding a third fabric starts it.
+	writeConfig(t, cfg, port, "alpha", "beta", "gamma")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	gamma := dropVPC(t, filepath.Join(dir, "gamma"), "vpc-g")
+	d.waitFor("gamma ingests after SIGHUP", func() bool { return fileExists(gamma) })
+
+	// SIGHUP with a broken config keeps the fabrics running, reload metric 0.
+	if err := os.WriteFile(cfg, []byte("listen: [\nfabrics: nope\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	d.waitFor("reload failure metric", func() bool { return d.metric(`fgd_config_last_reload_successful`) == 0 })
+	if !strings.Contains(d.log(), "config reload rejected") {
+		t.Error("no error log line names the rejected reload")
+	}
+	for _, f := range []string{"alpha", "beta"} {
+		m := dropVPC(t, filepath.Join(dir, f), "after-bad-reload")
+		d.waitFor(f+" keeps syncing after a rejected reload", func() bool { return fileExists(m) })
+	}
+
+	// SIGTERM exits 0 within the drain timeout.
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("fgd run after SIGTERM: %v", err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("fgd run did not exit within 40s of SIGTERM (shutdown_timeout is 20s)")
+	}
+}
+
+func TestRunRefusesABadConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("listne: 127.0.0.1:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb strings.Builder
+	if code := dispatch([]string{"run", "--config", cfg}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "config.yaml:1") || !strings.Contains(errb.String(), "listne") {
+		t.Errorf("stderr %q does not name the file, line and key", errb.String())
+	}
+}
+
+// The daemon itself, not only the sdnotify package, speaks to systemd:
+// READY=1 once the config is applied, WATCHDOG=1 pings, STOPPING=1 on SIGTERM.
+func TestDaemonNotifiesSystemd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	bin := buildFGD(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	port := freePort(t)
+	cfg := filepath.Join(dir, "config.yaml")
+	writeConfig(t, cfg, port, "alpha")
+	t.Setenv("NOTIFY_SOCKET", sock)
+	t.Setenv("WATCHDOG_USEC", "200000")
+	d := startDaemon(t, bin, cfg, port)
+
+	var seen []string
+	next := func() string {
+		buf := make([]byte, 4096)
+		_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("no datagram (seen so far %q): %v", seen, err)
+		}
+		return string(buf[:n])
+	}
+	want := []string{"READY=1", "WATCHDOG=1", "STOPPING=1"}
+	for _, w := range want {
+		for {
+			msg := next()
+			seen = append(seen, msg)
+			if strings.Contains(msg, w) {
+				break
+			}
+			if w != "STOPPING=1" && strings.Contains(msg, "STOPPING=1") {
+				t.Fatalf("STOPPING=1 before %s: %q", w, seen)
+			}
+		}
+		if w == "WATCHDOG=1" {
+			if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := <-d.done; err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	d.done <- nil
+}

@@ -1,0 +1,254 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// fabric is one fabric's sync loop: it owns its source and runs at most one
+// sync at a time. Triggers that arrive during a sync collapse into one
+// follow-up sync (wake has room for a single token).
+type fabric struct {
+	spec FabricSpec
+	r    *Reconciler
+	log  *slog.Logger
+	wake chan struct{}
+	quit chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	mu          sync.Mutex
+	pending     []Trigger
+	current     *syncRun
+	last        *SyncStatus
+	lastSuccess time.Time
+	attempted   bool
+	syncs       int
+}
+
+func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.WaitGroup) (*fabric, error) {
+	f := &fabric{
+		spec: spec,
+		r:    r,
+		log:  r.log.With("fabric", spec.Name),
+		wake: make(chan struct{}, 1),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	var src Source
+	if spec.NewSource != nil {
+		s, err := spec.NewSource(f.trigger)
+		if err != nil {
+			return nil, fmt.Errorf("fabric %s: start source: %w", spec.Name, err)
+		}
+		src = s
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(f.done)
+		f.loop(ctx, src)
+	}()
+	f.log.Info("fabric started", "root", spec.Root)
+	// Every fabric syncs once at start: readiness waits for that attempt,
+	// and work that arrived while fgd was down is picked up.
+	f.trigger(Trigger{Kind: "startup"})
+	return f, nil
+}
+
+// trigger records why a sync is wanted and wakes the loop; it never blocks.
+func (f *fabric) trigger(t Trigger) {
+	f.mu.Lock()
+	// Keep the list short: a burst of 5,000 fsnotify events is one reason.
+	if n := len(f.pending); n == 0 || f.pending[n-1].Kind != t.Kind {
+		if n < 16 {
+			f.pending = append(f.pending, t)
+		}
+	}
+	f.mu.Unlock()
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// triggerAfter triggers once d has passed, unless the fabric stopped.
+func (f *fabric) triggerAfter(d time.Duration, t Trigger) {
+	go func() {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+			f.trigger(t)
+		case <-f.quit:
+		}
+	}()
+}
+
+// stop asks the loop to end after its running sync; safe to call twice.
+func (f *fabric) stop() { f.once.Do(func() { close(f.quit) }) }
+
+func (f *fabric) loop(parent context.Context, src Source) {
+	// The source and the wait for triggers end as soon as the fabric is
+	// stopped or the daemon shuts down; a running sync gets ShutdownTimeout
+	// more to finish (syncCtx below).
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	go func() {
+		select {
+		case <-f.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var srcDone chan struct{}
+	if src != nil {
+		srcDone = make(chan struct{})
+		go func() {
+			defer close(srcDone)
+			if err := src.Run(ctx); err != nil {
+				f.log.Error("source stopped", "err", err)
+			}
+		}()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			if srcDone != nil {
+				<-srcDone
+			}
+			return
+		case <-f.wake:
+			f.runSync(ctx)
+		}
+	}
+}
+
+// runSync runs one sync with a context that outlives a shutdown request by
+// ShutdownTimeout, so a sync in flight finishes instead of being torn.
+func (f *fabric) runSync(ctx context.Context) {
+	syncCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-finished:
+		case <-ctx.Done():
+			t := time.NewTimer(f.r.opts.ShutdownTimeout)
+			defer t.Stop()
+			select {
+			case <-finished:
+			case <-t.C:
+				f.log.Warn("shutdown timeout reached, cancelling the running sync")
+				cancel()
+			}
+		}
+	}()
+
+	select {
+	case f.r.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-f.r.sem }()
+
+	f.mu.Lock()
+	triggers := f.pending
+	f.pending = nil
+	run := newSyncRun(f.spec.Name, triggers, f.r.opts.Now)
+	f.current = run
+	f.mu.Unlock()
+
+	m := f.r.opts.Metrics
+	if m != nil {
+		m.activeSyncs.Inc()
+	}
+	// One deferred block records the outcome, so no return path skips it.
+	defer func() {
+		if p := recover(); p != nil {
+			run.fail(fmt.Errorf("internal error (please report): %v\n%s", p, debug.Stack()))
+		}
+		st := run.status()
+		f.mu.Lock()
+		f.current = nil
+		f.last = &st
+		f.attempted = true
+		f.syncs++
+		if st.State == StateCompleted {
+			f.lastSuccess = st.Finished
+		}
+		f.mu.Unlock()
+		f.record(st)
+	}()
+
+	if err := f.r.syncStages(syncCtx, f, run); err != nil {
+		run.fail(err)
+		return
+	}
+	_ = run.transition(StateCompleted)
+}
+
+// record writes the sync's outcome to metrics and the log.
+func (f *fabric) record(st SyncStatus) {
+	if m := f.r.opts.Metrics; m != nil {
+		m.activeSyncs.Dec()
+		result := "success"
+		if st.State != StateCompleted {
+			result = "failure"
+		}
+		m.syncs.WithLabelValues(f.spec.Name, result).Inc()
+		m.syncDuration.WithLabelValues(f.spec.Name).Observe(st.Duration.Seconds())
+		if st.State == StateCompleted {
+			m.lastSuccess.WithLabelValues(f.spec.Name).Set(float64(st.Finished.UnixNano()) / 1e9)
+		}
+	}
+	attrs := []any{
+		"sync_id", st.ID, "state", st.State, "duration", st.Duration.Round(time.Millisecond).String(),
+		"trigger", triggerKinds(st.Triggers), "files", st.Summary.Files, "created", st.Summary.Created,
+		"updated", st.Summary.Updated, "unchanged", st.Summary.Unchanged, "unmanaged", st.Summary.Unmanaged,
+		"conflicts", st.Summary.Conflicts, "errors", st.Summary.Errors,
+	}
+	switch {
+	case st.State != StateCompleted:
+		f.log.Error("sync failed", append(attrs, "err", st.Error, "remediation", st.Remediation)...)
+	case st.Summary.Changed || st.Summary.Files > 0:
+		f.log.Info("sync completed", attrs...)
+	default:
+		f.log.Debug("sync completed, nothing to do", attrs...)
+	}
+}
+
+func (f *fabric) status() FabricStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := FabricStatus{
+		Name:        f.spec.Name,
+		Root:        f.spec.Root,
+		Attempted:   f.attempted,
+		LastSuccess: f.lastSuccess,
+		Syncs:       f.syncs,
+		Last:        f.last,
+	}
+	if f.current != nil {
+		cur := f.current.status()
+		st.Current = &cur
+		st.Syncing = true
+	}
+	return st
+}
+
+func triggerKinds(ts []Trigger) string {
+	s := ""
+	for i, t := range ts {
+		if i > 0 {
+			s += ","
+		}
+		s += t.Kind
+	}
+	return s
+}

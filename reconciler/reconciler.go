@@ -1,0 +1,243 @@
+// Package reconciler runs the per-fabric syncs: one at a time per fabric,
+// triggers coalesced into one follow-up, a bounded number across fabrics,
+// each sync walking the state machine of SPEC §4. It owns the Source
+// interface its fabrics' inputs implement.
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/resource"
+)
+
+// Source watches a fabric's input and calls the trigger it was built with
+// whenever work may be waiting. Run returns when ctx is done.
+type Source interface {
+	Run(ctx context.Context) error
+}
+
+// FabricSpec is what the reconciler needs to know of one configured fabric.
+type FabricSpec struct {
+	Name string
+	// Root is the FGD's directory on this host.
+	Root string
+	// Hash identifies the fabric's configuration: a different hash on
+	// Apply restarts the fabric.
+	Hash string
+	// NewSource builds the fabric's input watcher; nil means the fabric
+	// syncs only on manual triggers.
+	NewSource func(trigger func(Trigger)) (Source, error)
+	// Settle is how long a file must be left untouched before a sync takes
+	// it (a writer may still be at work); deferred files get a follow-up sync.
+	Settle time.Duration
+	// Unsupported, when set, says why this fabric cannot sync in this
+	// build; its syncs fail with that reason instead of being skipped.
+	Unsupported string
+}
+
+// Options configures a Reconciler. Zero values get defaults.
+type Options struct {
+	Logger   *slog.Logger
+	Metrics  *Metrics
+	Registry *resource.Registry
+	// MaxConcurrentSyncs bounds syncs across fabrics (default 4 × cores).
+	MaxConcurrentSyncs int
+	// ShutdownTimeout is how long running syncs may go on once the
+	// reconciler is told to stop, before their context is cancelled.
+	ShutdownTimeout time.Duration
+	// LockTimeout bounds the wait for another process's FGD lock.
+	LockTimeout time.Duration
+	Now         func() time.Time
+}
+
+// ErrUnknownFabric is returned for a trigger naming no configured fabric.
+var ErrUnknownFabric = errors.New("unknown fabric")
+
+// Reconciler owns the fabrics and their sync loops.
+type Reconciler struct {
+	opts    Options
+	log     *slog.Logger
+	sem     chan struct{}
+	applyCh chan applyReq
+
+	mu      sync.Mutex
+	fabrics map[string]*fabric
+}
+
+type applyReq struct {
+	specs []FabricSpec
+	done  chan error
+}
+
+// New returns a Reconciler; call Apply to give it fabrics and Run to start it.
+func New(opts Options) (*Reconciler, error) {
+	if opts.Registry == nil {
+		return nil, errors.New("reconciler: a resource registry is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxConcurrentSyncs <= 0 {
+		opts.MaxConcurrentSyncs = 4 * runtime.NumCPU()
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 30 * time.Second
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Reconciler{
+		opts:    opts,
+		log:     opts.Logger,
+		sem:     make(chan struct{}, opts.MaxConcurrentSyncs),
+		applyCh: make(chan applyReq),
+		fabrics: map[string]*fabric{},
+	}, nil
+}
+
+// Apply replaces the set of fabrics: added ones start, removed ones stop
+// after their running sync, and ones whose Hash changed restart. It blocks
+// until the change is in effect or ctx is done; it needs Run to be running.
+func (r *Reconciler) Apply(ctx context.Context, specs []FabricSpec) error {
+	seen := map[string]bool{}
+	for _, s := range specs {
+		if seen[s.Name] {
+			return fmt.Errorf("reconciler: fabric %q given twice", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	req := applyReq{specs: specs, done: make(chan error, 1)}
+	select {
+	case r.applyCh <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run drives the fabrics until ctx is done, then lets running syncs finish
+// within ShutdownTimeout and returns once every fabric loop has ended.
+func (r *Reconciler) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for {
+		select {
+		case req := <-r.applyCh:
+			req.done <- r.apply(ctx, req.specs, &wg)
+		case <-ctx.Done():
+			r.mu.Lock()
+			for _, f := range r.fabrics {
+				f.stop()
+			}
+			r.mu.Unlock()
+			wg.Wait()
+			return nil
+		}
+	}
+}
+
+func (r *Reconciler) apply(ctx context.Context, specs []FabricSpec, wg *sync.WaitGroup) error {
+	want := map[string]FabricSpec{}
+	for _, s := range specs {
+		want[s.Name] = s
+	}
+	r.mu.Lock()
+	var stopping []*fabric
+	for name, f := range r.fabrics {
+		if s, ok := want[name]; !ok || s.Hash != f.spec.Hash {
+			f.stop()
+			stopping = append(stopping, f)
+			delete(r.fabrics, name)
+		}
+	}
+	r.mu.Unlock()
+	// A restarted fabric must not run two syncs on one FGD: wait for the old
+	// loop to end before the new one starts.
+	for _, f := range stopping {
+		<-f.done
+		if _, kept := want[f.spec.Name]; !kept && r.opts.Metrics != nil {
+			r.opts.Metrics.forget(f.spec.Name)
+		}
+		r.log.Info("fabric stopped", "fabric", f.spec.Name)
+	}
+	var errs []error
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		r.mu.Lock()
+		_, running := r.fabrics[name]
+		r.mu.Unlock()
+		if running {
+			continue
+		}
+		f, err := r.startFabric(ctx, want[name], wg)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.mu.Lock()
+		r.fabrics[name] = f
+		r.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// Trigger asks for a sync of the named fabric; it coalesces with any
+// trigger already waiting.
+func (r *Reconciler) Trigger(name string, t Trigger) error {
+	r.mu.Lock()
+	f, ok := r.fabrics[name]
+	r.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownFabric, name)
+	}
+	f.trigger(t)
+	return nil
+}
+
+// FabricStatus is a snapshot of one fabric for the API and readiness.
+type FabricStatus struct {
+	Name    string      `json:"name"`
+	Root    string      `json:"root"`
+	Syncing bool        `json:"syncing"`
+	Current *SyncStatus `json:"current,omitempty"`
+	Last    *SyncStatus `json:"last_sync,omitempty"`
+	// LastSuccess is when the fabric last completed a sync.
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// Attempted is true once the fabric's first sync has ended, well or not.
+	Attempted bool `json:"attempted"`
+	Syncs     int  `json:"syncs"`
+}
+
+// Fabrics returns a snapshot of every fabric, sorted by name.
+func (r *Reconciler) Fabrics() []FabricStatus {
+	r.mu.Lock()
+	fs := make([]*fabric, 0, len(r.fabrics))
+	for _, f := range r.fabrics {
+		fs = append(fs, f)
+	}
+	r.mu.Unlock()
+	out := make([]FabricStatus, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f.status())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

@@ -1,0 +1,148 @@
+package reconciler
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// State is one step of a sync's state machine (SPEC §4).
+type State string
+
+// The states of a sync, in the order a successful one passes through them.
+const (
+	StatePending      State = "pending"
+	StateInitializing State = "initializing"
+	StateDiscovering  State = "discovering"
+	StateProcessing   State = "processing"
+	StateSyncing      State = "syncing"
+	StateReconciling  State = "reconciling"
+	StateRetrying     State = "retrying"
+	StateCompleted    State = "completed"
+	StateFailed       State = "failed"
+)
+
+// Terminal reports whether no transition can follow s.
+func (s State) Terminal() bool { return s == StateCompleted || s == StateFailed }
+
+// Trigger says why a sync was asked for.
+type Trigger struct {
+	// Kind is one of "startup", "fsnotify", "rescan", "poll", "webhook", "manual", "reload".
+	Kind string `json:"kind"`
+	// Detail adds context, e.g. the file that changed or the caller's address.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Transition records when a sync entered a state.
+type Transition struct {
+	State State     `json:"state"`
+	At    time.Time `json:"at"`
+}
+
+// SyncStatus is a snapshot of one sync, safe to hand to other goroutines.
+type SyncStatus struct {
+	ID          string        `json:"id"`
+	Fabric      string        `json:"fabric"`
+	Triggers    []Trigger     `json:"triggers"`
+	State       State         `json:"state"`
+	Transitions []Transition  `json:"transitions"`
+	Started     time.Time     `json:"started"`
+	Finished    time.Time     `json:"finished,omitzero"`
+	Duration    time.Duration `json:"duration_ns,omitempty"`
+	Error       string        `json:"error,omitempty"`
+	Remediation string        `json:"remediation,omitempty"`
+	Summary     Summary       `json:"summary"`
+}
+
+// Summary counts what a sync's ingestion did.
+type Summary struct {
+	Files     int  `json:"files"`
+	Created   int  `json:"created"`
+	Updated   int  `json:"updated"`
+	Unchanged int  `json:"unchanged"`
+	Unmanaged int  `json:"unmanaged"`
+	Conflicts int  `json:"conflicts"`
+	Errors    int  `json:"errors"`
+	Changed   bool `json:"changed"`
+}
+
+// syncRun is the mutable record of a sync in flight; status() snapshots it.
+type syncRun struct {
+	mu  sync.Mutex
+	now func() time.Time
+	st  SyncStatus
+}
+
+func newSyncRun(fabric string, triggers []Trigger, now func() time.Time) *syncRun {
+	t := now()
+	return &syncRun{now: now, st: SyncStatus{
+		ID:          newSyncID(),
+		Fabric:      fabric,
+		Triggers:    triggers,
+		State:       StatePending,
+		Transitions: []Transition{{State: StatePending, At: t}},
+		Started:     t,
+	}}
+}
+
+// transition moves the sync to s; moving out of a terminal state is a bug
+// reported as an error rather than a panic.
+func (r *syncRun) transition(s State) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.st.State.Terminal() {
+		return fmt.Errorf("sync %s: transition %s → %s after it ended", r.st.ID, r.st.State, s)
+	}
+	t := r.now()
+	r.st.State = s
+	r.st.Transitions = append(r.st.Transitions, Transition{State: s, At: t})
+	if s.Terminal() {
+		r.st.Finished = t
+		r.st.Duration = t.Sub(r.st.Started)
+	}
+	return nil
+}
+
+func (r *syncRun) fail(err error) {
+	r.mu.Lock()
+	r.st.Error = err.Error()
+	var re *RemediableError
+	if errors.As(err, &re) {
+		r.st.Remediation = re.Remediation
+	}
+	r.mu.Unlock()
+	_ = r.transition(StateFailed)
+}
+
+func (r *syncRun) setSummary(s Summary) {
+	r.mu.Lock()
+	r.st.Summary = s
+	r.mu.Unlock()
+}
+
+func (r *syncRun) status() SyncStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.st
+	st.Triggers = append([]Trigger(nil), r.st.Triggers...)
+	st.Transitions = append([]Transition(nil), r.st.Transitions...)
+	return st
+}
+
+// RemediableError carries the fix an operator should apply.
+type RemediableError struct {
+	Err         error
+	Remediation string
+}
+
+func (e *RemediableError) Error() string { return e.Err.Error() }
+func (e *RemediableError) Unwrap() error { return e.Err }
+
+func newSyncID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
