@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/sources/dir"
@@ -188,8 +189,16 @@ func TestTriggersDuringASyncCoalesceIntoOneFollowUp(t *testing.T) {
 	eventually(t, "first sync", func() bool { return h.fabric("lab").Attempted })
 	before := h.fabric("lab").Syncs
 
-	// Many triggers fired at once while at most one sync runs: the loop
-	// must run one sync now and at most one follow-up, not 200.
+	// Hold the FGD's lock so the next sync stays in flight while 200
+	// triggers arrive: they must collapse into exactly one follow-up.
+	lock, err := fgd.Acquire(context.Background(), root, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.rec.Trigger("lab", reconciler.Trigger{Kind: "manual"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the sync to start", func() bool { return h.fabric("lab").Syncing })
 	var wg sync.WaitGroup
 	for i := range 200 {
 		wg.Add(1)
@@ -201,11 +210,16 @@ func TestTriggersDuringASyncCoalesceIntoOneFollowUp(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	eventually(t, "syncs to settle", func() bool { return !h.fabric("lab").Syncing && h.fabric("lab").Syncs > before })
-	time.Sleep(200 * time.Millisecond) // let a follow-up, if any, start and finish
-	eventually(t, "syncs to settle", func() bool { return !h.fabric("lab").Syncing })
-	if got := h.fabric("lab").Syncs - before; got < 1 || got > 2 {
-		t.Errorf("200 concurrent triggers ran %d syncs, want 1 or 2", got)
+	if err := lock.Release(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the held sync and its follow-up", func() bool {
+		f := h.fabric("lab")
+		return !f.Syncing && f.Syncs-before >= 2
+	})
+	time.Sleep(300 * time.Millisecond) // room for a wrong third sync to show
+	if got := h.fabric("lab").Syncs - before; got != 2 {
+		t.Errorf("201 triggers during one sync ran %d syncs, want 2 (the sync and one follow-up)", got)
 	}
 	if err := h.rec.Trigger("nope", reconciler.Trigger{Kind: "manual"}); err == nil {
 		t.Error("a trigger for an unknown fabric was accepted")
