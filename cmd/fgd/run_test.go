@@ -206,10 +206,14 @@ func TestDaemonEndToEnd(t *testing.T) {
 	}
 
 	// SIGHUP after adding a third fabric starts it.
+	if err := os.MkdirAll(filepath.Join(dir, "gamma"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	writeConfig(t, cfg, port, "alpha", "beta", "gamma")
 	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
+	d.waitFor("gamma to start", func() bool { _, body := d.get("/readyz"); return strings.Contains(body, `"gamma"`) })
 	gamma := dropVPC(t, filepath.Join(dir, "gamma"), "vpc-g")
 	d.waitFor("gamma ingests after SIGHUP", func() bool { return fileExists(gamma) })
 
