@@ -288,3 +288,66 @@ func TestApplyAddsRemovesAndRestarts(t *testing.T) {
 		t.Errorf("series of removed fabric a still exported (%v)", got)
 	}
 }
+
+// On shutdown a running sync is drained, not torn: Run waits for it (up to
+// ShutdownTimeout) and the sync completes.
+func TestShutdownDrainsTheRunningSync(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		release bool
+		want    reconciler.State
+	}{
+		{"finishes within the timeout", 30 * time.Second, true, reconciler.StateCompleted},
+		{"cancelled after the timeout", 300 * time.Millisecond, false, reconciler.StateFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			h := newHarness(t, reconciler.Options{ShutdownTimeout: tc.timeout})
+			h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1"})
+			eventually(t, "first sync", func() bool { return h.fabric("lab").Attempted })
+			lock, err := fgd.Acquire(context.Background(), root, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lock.Release()
+			write(t, filepath.Join(root, "raw", "vpc.yaml"), vpcDoc("vpc-1"))
+			if err := h.rec.Trigger("lab", reconciler.Trigger{Kind: "manual"}); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the sync to start", func() bool { return h.fabric("lab").Syncing })
+			h.cancel()
+			select {
+			case <-h.done:
+				t.Fatal("Run returned while a sync was in flight")
+			case <-time.After(150 * time.Millisecond):
+			}
+			if tc.release {
+				if err := lock.Release(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			select {
+			case err := <-h.done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				h.done <- nil
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return after the sync ended")
+			}
+			var got reconciler.State
+			for _, f := range h.rec.Fabrics() {
+				if f.Name == "lab" && f.Last != nil {
+					got = f.Last.State
+				}
+			}
+			if got != tc.want {
+				t.Errorf("the in-flight sync ended %q, want %q", got, tc.want)
+			}
+			if tc.want == reconciler.StateCompleted && !exists(filepath.Join(root, "managed/vpcs/vpc-1.yaml")) {
+				t.Error("the drained sync did not finish its work")
+			}
+		})
+	}
+}

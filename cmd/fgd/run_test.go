@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
 	"github.com/fgdproject/fgd/internal/fgd"
 )
 
@@ -200,6 +202,19 @@ func TestDaemonEndToEnd(t *testing.T) {
 	})
 	if v := d.metric(`fgd_files_processed_total{fabric="alpha",outcome="ingested"}`); v < 1 {
 		t.Errorf("fgd_files_processed_total{alpha,ingested} = %v, want ≥ 1", v)
+	}
+	// Every series the daemon exports follows Prometheus conventions.
+	_, exposition := d.get("/metrics")
+	problems, err := promlint.New(strings.NewReader(exposition)).Lint()
+	if err != nil || len(problems) > 0 {
+		t.Errorf("promlint: %v %+v", err, problems)
+	}
+	for _, name := range []string{"fgd_build_info", "fgd_syncs_total", "fgd_sync_duration_seconds_bucket",
+		"fgd_files_processed_total", "fgd_active_syncs", "fgd_last_sync_success_timestamp_seconds",
+		"fgd_resources", "fgd_config_last_reload_successful", "go_goroutines", "process_open_fds"} {
+		if !strings.Contains(exposition, "\n"+name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
 	}
 	if v := d.metric(`fgd_config_last_reload_successful`); v != 1 {
 		t.Errorf("fgd_config_last_reload_successful = %v, want 1", v)
