@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 )
 
 // route is one endpoint. Patterns use net/http's method-and-path syntax: a
@@ -18,7 +19,7 @@ type route struct {
 // routes lists every endpoint the server answers. The REST API, events,
 // webhooks and the status page add their groups here.
 func (s *Server) routes() []route {
-	return s.opsRoutes()
+	return slices.Concat(s.opsRoutes(), s.hookRoutes())
 }
 
 // buildHandler assembles the mux and the middleware every request passes:

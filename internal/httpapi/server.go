@@ -54,6 +54,12 @@ type Options struct {
 	// ShutdownTimeout bounds the graceful shutdown in Run; zero means
 	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// Hooks is what the webhook endpoints (/hooks/...) match and wake;
+	// nil leaves them unserved (404).
+	Hooks HookTarget
+	// Registerer receives the server's own metrics (fgd_webhooks_total);
+	// nil leaves them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Server is fgd's HTTP server. Create it with New, then either call Run, or
