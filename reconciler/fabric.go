@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/resilience"
 )
 
 // fabric is one fabric's sync loop: it owns its source and runs at most one
@@ -53,6 +55,9 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 		defer close(f.done)
 		f.loop(ctx, src)
 	}()
+	if t := f.target(); t != "" && r.opts.Metrics != nil {
+		r.opts.Metrics.circuit.WithLabelValues(spec.Name, t).Set(resilience.CircuitValue(r.breakers.State(t)))
+	}
 	f.log.Info("fabric started", "root", spec.Root)
 	// Every fabric syncs once at start: readiness waits for that attempt,
 	// and work that arrived while fgd was down is picked up.
@@ -87,6 +92,14 @@ func (f *fabric) triggerAfter(d time.Duration, t Trigger) {
 		case <-f.quit:
 		}
 	}()
+}
+
+// target is the circuit-breaker target of the fabric's remote, or "".
+func (f *fabric) target() string {
+	if f.spec.Git == nil {
+		return ""
+	}
+	return "git:" + f.spec.Git.Repo.Remote()
 }
 
 // stop asks the loop to end after its running sync; safe to call twice.

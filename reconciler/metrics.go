@@ -2,6 +2,8 @@ package reconciler
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fgdproject/fgd/internal/resilience"
 )
 
 // Metrics are the reconciler's Prometheus series (SPEC §6, prefix fgd_).
@@ -12,6 +14,7 @@ type Metrics struct {
 	activeSyncs  prometheus.Gauge
 	lastSuccess  *prometheus.GaugeVec
 	resources    *prometheus.GaugeVec
+	circuit      *prometheus.GaugeVec
 }
 
 // NewMetrics creates the reconciler's series and registers them with reg.
@@ -45,6 +48,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Managed resources of the fabric, by kind, after its last successful sync.",
 		}, []string{"fabric", "kind"}),
 	}
+	m.circuit = resilience.NewCircuitMetric(reg)
 	reg.MustRegister(m.syncs, m.syncDuration, m.files, m.activeSyncs, m.lastSuccess, m.resources)
 	return m
 }
@@ -57,4 +61,5 @@ func (m *Metrics) forget(fabric string) {
 	m.files.DeletePartialMatch(l)
 	m.lastSuccess.DeletePartialMatch(l)
 	m.resources.DeletePartialMatch(l)
+	m.circuit.DeletePartialMatch(l)
 }

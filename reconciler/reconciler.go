@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/resource"
 )
 
@@ -37,6 +38,9 @@ type FabricSpec struct {
 	// Settle is how long a file must be left untouched before a sync takes
 	// it (a writer may still be at work); deferred files get a follow-up sync.
 	Settle time.Duration
+	// Git, when set, makes this a git fabric: Root is then unused and the
+	// FGD lives at Git.Path in Git.Repo's working tree.
+	Git *GitSpec
 	// Unsupported, when set, says why this fabric cannot sync in this
 	// build; its syncs fail with that reason instead of being skipped.
 	Unsupported string
@@ -54,7 +58,13 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// LockTimeout bounds the wait for another process's FGD lock.
 	LockTimeout time.Duration
-	Now         func() time.Time
+	// Backoff is the retry schedule of transient failures within a sync
+	// (default 1 s, ×2, 60 s cap, 3 attempts).
+	Backoff resilience.Backoff
+	// Breakers configures the circuit breakers per remote (default: 5
+	// consecutive failures open one for 60 s).
+	Breakers resilience.BreakerOptions
+	Now      func() time.Time
 }
 
 // ErrUnknownFabric is returned for a trigger naming no configured fabric.
@@ -62,8 +72,9 @@ var ErrUnknownFabric = errors.New("unknown fabric")
 
 // Reconciler owns the fabrics and their sync loops.
 type Reconciler struct {
-	opts    Options
-	log     *slog.Logger
+	opts     Options
+	log      *slog.Logger
+	breakers *resilience.Breakers
 	sem     chan struct{}
 	applyCh chan applyReq
 
@@ -96,13 +107,48 @@ func New(opts Options) (*Reconciler, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Reconciler{
+	r := &Reconciler{
 		opts:    opts,
 		log:     opts.Logger,
 		sem:     make(chan struct{}, opts.MaxConcurrentSyncs),
 		applyCh: make(chan applyReq),
 		fabrics: map[string]*fabric{},
-	}, nil
+	}
+	onChange := opts.Breakers.OnChange
+	opts.Breakers.OnChange = func(target string, from, to resilience.BreakerState) {
+		r.circuitChanged(target, from, to)
+		if onChange != nil {
+			onChange(target, from, to)
+		}
+	}
+	r.breakers = resilience.NewBreakers(opts.Breakers)
+	return r, nil
+}
+
+// circuitChanged logs a breaker's transition and exports it for every
+// fabric behind that target.
+func (r *Reconciler) circuitChanged(target string, from, to resilience.BreakerState) {
+	level := slog.LevelInfo
+	if to == resilience.BreakerOpen {
+		level = slog.LevelWarn
+	}
+	r.log.Log(context.Background(), level, "circuit "+string(to), "target", target, "from", string(from))
+	if r.opts.Metrics == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, f := range r.fabrics {
+		if f.target() == target {
+			r.opts.Metrics.circuit.WithLabelValues(name, target).Set(resilience.CircuitValue(to))
+		}
+	}
+}
+
+// CircuitState reports the state of a target's breaker ("closed" when it
+// has never failed).
+func (r *Reconciler) CircuitState(target string) resilience.BreakerState {
+	return r.breakers.State(target)
 }
 
 // Apply replaces the set of fabrics: added ones start, removed ones stop

@@ -11,22 +11,35 @@ import (
 
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/ingest"
+	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/resource"
 )
 
-// syncStages runs the stages of one sync in order: directory, ingestion,
-// completion. Each stage is a step with one signature; the caller's single
-// deferred block records the outcome whatever happens here.
+// syncStages runs the stages of one sync in order: directory and ingestion,
+// then for git fabrics commit and push. Each stage is a step with one
+// signature; the caller's single deferred block records the outcome
+// whatever happens here.
 func (r *Reconciler) syncStages(ctx context.Context, f *fabric, run *syncRun) error {
-	if f.spec.Unsupported != "" {
+	switch {
+	case f.spec.Unsupported != "":
 		_ = run.transition(StateInitializing)
-		return &RemediableError{Err: errors.New(f.spec.Unsupported), Remediation: "change the fabric's source in the config"}
-	}
-	_ = run.transition(StateInitializing)
-	if err := checkRoot(f.spec.Root); err != nil {
+		return resilience.Stalled(errors.New(f.spec.Unsupported), "change the fabric's source in the config")
+	case f.spec.Git != nil:
+		return r.gitStages(ctx, f, run)
+	case f.spec.Root != "":
+		_ = run.transition(StateInitializing)
+		if err := checkRoot(f.spec.Root); err != nil {
+			return err
+		}
+		_, err := r.ingestStage(ctx, f, run, f.spec.Root)
 		return err
 	}
-	rep, err := ingest.Run(ctx, f.spec.Root, r.opts.Registry, ingest.Options{
+	return resilience.Stalled(errNoSource, "give the fabric a source in the config")
+}
+
+// ingestStage ingests the FGD at root (stages discovering and processing).
+func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, root string) (*ingest.Report, error) {
+	rep, err := ingest.Run(ctx, root, r.opts.Registry, ingest.Options{
 		Fabric:      f.spec.Name,
 		LockTimeout: r.opts.LockTimeout,
 		// The ingest line names the fabric itself.
@@ -51,33 +64,33 @@ func (r *Reconciler) syncStages(ctx context.Context, f *fabric, run *syncRun) er
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("ingest %s: %w", f.spec.Root, err)
+		return rep, fmt.Errorf("ingest %s: %w", root, err)
 	}
-	r.countResources(f.spec.Name, f.spec.Root)
-	return nil
+	r.countResources(f.spec.Name, root)
+	return rep, nil
 }
 
 // checkRoot fails early, with a fix, when the FGD cannot be used at all.
+// These need a human, so they stall the fabric instead of being retried.
 func checkRoot(root string) error {
+	const access = "give the fgd user read and write access to the directory"
 	fi, err := os.Stat(root)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return &RemediableError{Err: fmt.Errorf("FGD %s does not exist", root),
-			Remediation: "create the directory or fix the fabric's source path in the config"}
+		return resilience.Stalled(fmt.Errorf("FGD %s does not exist", root),
+			"create the directory or fix the fabric's source path in the config")
 	case errors.Is(err, fs.ErrPermission):
-		return &RemediableError{Err: fmt.Errorf("FGD %s: %w", root, err),
-			Remediation: "give the fgd user read and write access to the directory"}
+		return resilience.Stalled(fmt.Errorf("FGD %s: %w", root, err), access)
 	case err != nil:
 		return fmt.Errorf("FGD %s: %w", root, err)
 	case !fi.IsDir():
-		return &RemediableError{Err: fmt.Errorf("FGD %s is not a directory", root),
-			Remediation: "point the fabric's source path at the FGD directory"}
+		return resilience.Stalled(fmt.Errorf("FGD %s is not a directory", root),
+			"point the fabric's source path at the FGD directory")
 	}
 	// Root runs through permission bits; an unreadable FGD still shows up
 	// when listing it.
 	if _, err := os.ReadDir(root); err != nil {
-		return &RemediableError{Err: fmt.Errorf("FGD %s is not readable: %w", root, err),
-			Remediation: "give the fgd user read and write access to the directory"}
+		return resilience.Stalled(fmt.Errorf("FGD %s is not readable: %w", root, err), access)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/resilience"
 )
 
 // State is one step of a sync's state machine (SPEC §4).
@@ -52,6 +54,9 @@ type SyncStatus struct {
 	Started     time.Time     `json:"started"`
 	Finished    time.Time     `json:"finished,omitzero"`
 	Duration    time.Duration `json:"duration_ns,omitempty"`
+	Revision    string        `json:"revision,omitempty"`
+	Commit      string        `json:"commit,omitempty"`
+	ErrorClass  string        `json:"error_class,omitempty"`
 	Error       string        `json:"error,omitempty"`
 	Remediation string        `json:"remediation,omitempty"`
 	Summary     Summary       `json:"summary"`
@@ -109,12 +114,25 @@ func (r *syncRun) transition(s State) error {
 func (r *syncRun) fail(err error) {
 	r.mu.Lock()
 	r.st.Error = err.Error()
-	var re *RemediableError
+	var re *resilience.Error
 	if errors.As(err, &re) {
 		r.st.Remediation = re.Remediation
 	}
+	r.st.ErrorClass = resilience.ClassOf(err).String()
 	r.mu.Unlock()
 	_ = r.transition(StateFailed)
+}
+
+func (r *syncRun) setRevision(rev string) {
+	r.mu.Lock()
+	r.st.Revision = rev
+	r.mu.Unlock()
+}
+
+func (r *syncRun) setCommit(rev string) {
+	r.mu.Lock()
+	r.st.Commit = rev
+	r.mu.Unlock()
 }
 
 func (r *syncRun) setSummary(s Summary) {
@@ -131,15 +149,6 @@ func (r *syncRun) status() SyncStatus {
 	st.Transitions = append([]Transition(nil), r.st.Transitions...)
 	return st
 }
-
-// RemediableError carries the fix an operator should apply.
-type RemediableError struct {
-	Err         error
-	Remediation string
-}
-
-func (e *RemediableError) Error() string { return e.Err.Error() }
-func (e *RemediableError) Unwrap() error { return e.Err }
 
 func newSyncID() string {
 	var b [8]byte

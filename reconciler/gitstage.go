@@ -1,0 +1,166 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/ingest"
+	"github.com/fgdproject/fgd/internal/resilience"
+)
+
+// Repository is the working tree of a git remote and branch, shared by every
+// fabric whose FGD lives in it; Do serializes them, so concurrent fabrics of
+// one repository never race each other's pushes.
+type Repository interface {
+	Do(ctx context.Context, fn func(ctx context.Context, w Worktree) error) error
+	// Remote names the repository (no credentials) for logs and breakers.
+	Remote() string
+}
+
+// Worktree is a Repository's working tree, valid inside Do only.
+type Worktree interface {
+	// Update brings the tree to the remote branch's head (local edits never
+	// survive) and returns that revision.
+	Update(ctx context.Context) (rev string, err error)
+	// Path is the absolute path of sub (the FGD's path in the repository).
+	Path(sub string) (string, error)
+	// Commit records every change under sub; committed is false when there
+	// was nothing to record.
+	Commit(ctx context.Context, sub, message string) (rev string, committed bool, err error)
+	// Push publishes the branch, never forcing; rejected is true when the
+	// remote moved meanwhile (non-fast-forward).
+	Push(ctx context.Context) (rejected bool, err error)
+}
+
+// GitSpec is the git side of a fabric: its FGD's path in a Repository.
+type GitSpec struct {
+	Repo Repository
+	// Path is the FGD's path inside the repository ("." for its root).
+	Path string
+	// Push false ingests into the local working tree only.
+	Push bool
+	// Pushed is told each revision fgd pushed, so the poller does not take
+	// fgd's own commits for news.
+	Pushed func(rev string)
+}
+
+// maxPushAttempts bounds the fetch → re-ingest → push loop of one sync when
+// others keep pushing; past it the sync waits for the next trigger.
+const maxPushAttempts = 5
+
+// gitStages is one sync of a git fabric: update the working tree to the
+// remote head, ingest, and when the FGD changed commit and push exactly one
+// commit. A push rejected because the remote moved fetches the new head and
+// runs again on it (ingestion is deterministic, so no merge is needed).
+// Transient failures are retried with backoff; every attempt goes through
+// the remote's circuit breaker.
+func (r *Reconciler) gitStages(ctx context.Context, f *fabric, run *syncRun) error {
+	g := f.spec.Git
+	target := "git:" + g.Repo.Remote()
+	attempt := func(ctx context.Context) error {
+		return r.breakers.Do(target, func() error {
+			return g.Repo.Do(ctx, func(ctx context.Context, w Worktree) error {
+				return r.gitAttempt(ctx, f, run, w)
+			})
+		})
+	}
+	return resilience.Retry(ctx, r.opts.Backoff, attempt, func(n int, delay time.Duration, err error) {
+		f.log.Warn("sync attempt failed, retrying", "attempt", n, "retry_in", delay.Round(time.Millisecond).String(), "err", err)
+		_ = run.transition(StateRetrying)
+	})
+}
+
+func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w Worktree) error {
+	g := f.spec.Git
+	for push := 1; ; push++ {
+		_ = run.transition(StateInitializing)
+		rev, err := w.Update(ctx)
+		if err != nil {
+			return err
+		}
+		run.setRevision(rev)
+		root, err := w.Path(g.Path)
+		if err != nil {
+			return resilience.Stalled(err, "fix the fabric's source.git.path in the config")
+		}
+		rep, err := r.ingestStage(ctx, f, run, root)
+		if err != nil {
+			return err
+		}
+		if !rep.Changed || !g.Push {
+			return nil
+		}
+		_ = run.transition(StateSyncing)
+		newRev, committed, err := w.Commit(ctx, g.Path, commitMessage(f.spec.Name, rep))
+		if err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if !committed {
+			return nil
+		}
+		rejected, err := w.Push(ctx)
+		if err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+		if !rejected {
+			run.setRevision(newRev)
+			run.setCommit(newRev)
+			if g.Pushed != nil {
+				g.Pushed(newRev)
+			}
+			f.log.Info("pushed", "revision", newRev, "remote", g.Repo.Remote())
+			return nil
+		}
+		if push >= maxPushAttempts {
+			return resilience.Waiting(fmt.Errorf("push to %s rejected %d times: the branch keeps moving", g.Repo.Remote(), push), time.Minute)
+		}
+		f.log.Info("push rejected: the remote moved; re-running on its new head", "attempt", push)
+		_ = run.transition(StateRetrying)
+	}
+}
+
+// commitMessage says what the sync did, e.g.
+// "fgd: ingest 3 files (12 resources) into managed/, 1 file to unmanaged/".
+func commitMessage(fabric string, rep *ingest.Report) string {
+	resources := rep.Created + rep.Updated
+	var parts []string
+	if n := rep.Ingested + rep.Partial; n > 0 {
+		parts = append(parts, fmt.Sprintf("ingest %s (%s) into managed/", plural(n, "file"), plural(resources, "resource")))
+	}
+	if n := rep.Unmanaged; n > 0 {
+		parts = append(parts, plural(n, "file")+" to unmanaged/")
+	}
+	if n := rep.Empty; n > 0 {
+		parts = append(parts, "archive "+plural(n, "empty file"))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "repair the FGD layout")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "fgd: %s\n\nFabric: %s\n", strings.Join(parts, ", "), fabric)
+	const maxLines = 50
+	for i, fr := range rep.Files {
+		if i == maxLines {
+			fmt.Fprintf(&b, "… and %d more files\n", len(rep.Files)-maxLines)
+			break
+		}
+		fmt.Fprintf(&b, "\n%s: %s", fr.Path, fr.Outcome)
+	}
+	if len(rep.Files) > 0 {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// errNoSource is the failure of a fabric built without any source.
+var errNoSource = errors.New("the fabric has no source")
