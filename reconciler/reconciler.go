@@ -75,8 +75,8 @@ type Reconciler struct {
 	opts     Options
 	log      *slog.Logger
 	breakers *resilience.Breakers
-	sem     chan struct{}
-	applyCh chan applyReq
+	sem      chan struct{}
+	applyCh  chan applyReq
 
 	mu      sync.Mutex
 	fabrics map[string]*fabric
