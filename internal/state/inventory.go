@@ -1,0 +1,160 @@
+package state
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	memdb "github.com/hashicorp/go-memdb"
+)
+
+// ReplaceInventory makes items the whole inventory of one sink of fabric,
+// in one transaction (at start-up, from what the sink reports it holds).
+// Each item gets Fabric and Sink set; keys must be unique, keys and hashes
+// not empty. The store keeps the Body slices: do not change them after the
+// call.
+func (s *Store) ReplaceInventory(fabric, sink string, items []InventoryItem) error {
+	rows, err := inventoryRows(fabric, sink, items)
+	if err != nil {
+		return err
+	}
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+
+	if _, err := txn.DeleteAll(TableInventory, indexFabricSink, fabric, sink); err != nil {
+		return fmt.Errorf("state: drop the inventory of sink %s of fabric %s: %w", sink, fabric, err)
+	}
+	for _, it := range rows {
+		if err := txn.Insert(TableInventory, it); err != nil {
+			return fmt.Errorf("state: insert %s into the inventory of sink %s of fabric %s: %w", it.Key, sink, fabric, err)
+		}
+	}
+	if err := s.bumpIndex(txn, s.nextIndex(), TableInventory); err != nil {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
+
+// ApplyInventory records what a sink just did, in one transaction: upserts
+// (created or updated items) are inserted or replaced, the keys in deletes
+// removed. A sink that applied part of a diff records that part, so a
+// restart does not apply it again.
+func (s *Store) ApplyInventory(fabric, sink string, upserts []InventoryItem, deletes []string) error {
+	rows, err := inventoryRows(fabric, sink, upserts)
+	if err != nil {
+		return err
+	}
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+
+	for _, it := range rows {
+		if err := txn.Insert(TableInventory, it); err != nil {
+			return fmt.Errorf("state: record %s in the inventory of sink %s of fabric %s: %w", it.Key, sink, fabric, err)
+		}
+	}
+	for _, key := range deletes {
+		if _, err := txn.DeleteAll(TableInventory, indexID, fabric, sink, key); err != nil {
+			return fmt.Errorf("state: drop %s from the inventory of sink %s of fabric %s: %w", key, sink, fabric, err)
+		}
+	}
+	if len(rows)+len(deletes) == 0 {
+		return nil
+	}
+	if err := s.bumpIndex(txn, s.nextIndex(), TableInventory); err != nil {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
+
+// inventoryRows checks items and turns them into rows of fabric's sink.
+func inventoryRows(fabric, sink string, items []InventoryItem) ([]*InventoryItem, error) {
+	if fabric == "" {
+		return nil, errEmpty("fabric name")
+	}
+	if sink == "" {
+		return nil, errEmpty("sink name")
+	}
+	rows := make([]*InventoryItem, len(items))
+	seen := make(map[string]int, len(items))
+	for i := range items {
+		it := items[i]
+		switch {
+		case it.Key == "":
+			return nil, fmt.Errorf("state: inventory item %d of sink %s of fabric %s has no key", i, sink, fabric)
+		case it.Hash == "":
+			return nil, fmt.Errorf("state: inventory item %s of sink %s of fabric %s has no hash", it.Key, sink, fabric)
+		}
+		if j, dup := seen[it.Key]; dup {
+			return nil, fmt.Errorf("state: inventory of sink %s of fabric %s holds %s twice (items %d and %d)", sink, fabric, it.Key, j, i)
+		}
+		seen[it.Key] = i
+		it.Fabric, it.Sink = fabric, sink
+		rows[i] = &it
+	}
+	return rows, nil
+}
+
+// Inventory returns what one sink of fabric holds, sorted by key; ws
+// watches it. The items are the store's own: do not change them.
+func (s *Store) Inventory(ws memdb.WatchSet, fabric, sink string) ([]*InventoryItem, error) {
+	txn := s.db.Txn(false)
+	return inventory(txn, ws, fabric, sink)
+}
+
+func inventory(txn *memdb.Txn, ws memdb.WatchSet, fabric, sink string) ([]*InventoryItem, error) {
+	it, err := txn.Get(TableInventory, indexFabricSink, fabric, sink)
+	if err != nil {
+		return nil, fmt.Errorf("state: list the inventory of sink %s of fabric %s: %w", sink, fabric, err)
+	}
+	watch(ws, it.WatchCh())
+	var out []*InventoryItem
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		out = append(out, raw.(*InventoryItem))
+	}
+	return out, nil
+}
+
+// Diff compares the desired set of fabric with what sink holds, by key and
+// content hash, in one read transaction (one consistent view of both).
+func (s *Store) Diff(fabric, sink string) (Diff, error) {
+	txn := s.db.Txn(false)
+	want, err := desired(txn, nil, fabric)
+	if err != nil {
+		return Diff{}, err
+	}
+	have, err := inventory(txn, nil, fabric, sink)
+	if err != nil {
+		return Diff{}, err
+	}
+	held := make(map[string]*InventoryItem, len(have))
+	for _, it := range have {
+		held[it.Key] = it
+	}
+	var d Diff
+	for _, r := range want {
+		it, ok := held[r.Key]
+		switch {
+		case !ok:
+			d.Create = append(d.Create, r)
+		case it.Hash != r.Hash:
+			d.Update = append(d.Update, r)
+		default:
+			d.Unchanged++
+		}
+		delete(held, r.Key)
+	}
+	for _, it := range have {
+		if _, gone := held[it.Key]; gone {
+			d.Delete = append(d.Delete, it)
+		}
+	}
+	// Both scans come sorted from their indexes; sorting again is cheap
+	// and keeps the promise whatever the index layout becomes.
+	byKey := func(a, b *Resource) int { return strings.Compare(a.Key, b.Key) }
+	slices.SortFunc(d.Create, byKey)
+	slices.SortFunc(d.Update, byKey)
+	slices.SortFunc(d.Delete, func(a, b *InventoryItem) int { return strings.Compare(a.Key, b.Key) })
+	return d, nil
+}

@@ -1,0 +1,225 @@
+package state
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	memdb "github.com/hashicorp/go-memdb"
+)
+
+// Table names. Index(table) takes one of these.
+const (
+	TableFabrics   = "fabrics"
+	TableResources = "resources"
+	TableInventory = "inventory"
+	TableSyncs     = "syncs"
+	TableEvents    = "events"
+
+	// tableIndex holds the latest modify index of every other table.
+	tableIndex = "index"
+)
+
+// Index names. Every table has indexID ("id"), memdb's primary key.
+const (
+	indexID            = "id"
+	indexFabric        = "fabric"
+	indexFabricKind    = "fabric_kind"
+	indexFabricSink    = "fabric_sink"
+	indexStarted       = "started"
+	indexFabricStarted = "fabric_started"
+)
+
+// schemaFuncs builds the tables, one function each, in the order they are
+// listed to memdb.
+var schemaFuncs = []func() *memdb.TableSchema{
+	indexTableSchema,
+	fabricsTableSchema,
+	resourcesTableSchema,
+	inventoryTableSchema,
+	syncsTableSchema,
+	eventsTableSchema,
+}
+
+// dbSchema is the whole go-memdb schema of the store.
+func dbSchema() *memdb.DBSchema {
+	s := &memdb.DBSchema{Tables: make(map[string]*memdb.TableSchema, len(schemaFuncs))}
+	for _, f := range schemaFuncs {
+		t := f()
+		s.Tables[t.Name] = t
+	}
+	return s
+}
+
+// indexTableSchema holds one row per table: its latest modify index.
+func indexTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: tableIndex,
+		Indexes: map[string]*memdb.IndexSchema{
+			// Index(table): the latest modify index of one table.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Table"}},
+		},
+	}
+}
+
+// fabricsTableSchema holds one row per configured fabric.
+func fabricsTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: TableFabrics,
+		Indexes: map[string]*memdb.IndexSchema{
+			// Fabric(name) and Fabrics() in name order.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Name"}},
+		},
+	}
+}
+
+// resourcesTableSchema holds the desired set of every fabric.
+func resourcesTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: TableResources,
+		Indexes: map[string]*memdb.IndexSchema{
+			// One resource of one fabric; Diff looks desired resources up by key.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+				&memdb.StringFieldIndex{Field: "Fabric"},
+				&memdb.StringFieldIndex{Field: "Key"},
+			}}},
+			// Desired(fabric), DesiredByKind(fabric), Diff's scan of the desired
+			// set and ReplaceDesired's removal of the old set.
+			indexFabric: {Name: indexFabric, Indexer: &memdb.StringFieldIndex{Field: "Fabric"}},
+			// DesiredOfKind(fabric, kind): one kind's resources for the API.
+			indexFabricKind: {Name: indexFabricKind, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+				&memdb.StringFieldIndex{Field: "Fabric"},
+				&memdb.StringFieldIndex{Field: "Kind"},
+			}}},
+		},
+	}
+}
+
+// inventoryTableSchema holds what each sink of each fabric holds now.
+func inventoryTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: TableInventory,
+		Indexes: map[string]*memdb.IndexSchema{
+			// One item of one sink; Diff looks actual items up by key.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+				&memdb.StringFieldIndex{Field: "Fabric"},
+				&memdb.StringFieldIndex{Field: "Sink"},
+				&memdb.StringFieldIndex{Field: "Key"},
+			}}},
+			// Inventory(fabric, sink), ReplaceInventory and Diff's scan of
+			// the actual set.
+			indexFabricSink: {Name: indexFabricSink, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+				&memdb.StringFieldIndex{Field: "Fabric"},
+				&memdb.StringFieldIndex{Field: "Sink"},
+			}}},
+			// DeleteFabric's removal of every sink's inventory.
+			indexFabric: {Name: indexFabric, Indexer: &memdb.StringFieldIndex{Field: "Fabric"}},
+		},
+	}
+}
+
+// syncsTableSchema holds the syncs, running and finished.
+func syncsTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: TableSyncs,
+		Indexes: map[string]*memdb.IndexSchema{
+			// Sync(id): GET /api/v1/syncs/{id}.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "ID"}},
+			// DeleteFabric's removal of a fabric's syncs.
+			indexFabric: {Name: indexFabric, Indexer: &memdb.StringFieldIndex{Field: "Fabric"}},
+			// Syncs("", n): the newest n syncs of all fabrics.
+			indexStarted: {Name: indexStarted, Indexer: &startedIndex{}},
+			// Syncs(fabric, n): a fabric's newest n syncs, and the
+			// retention that drops its oldest finished ones.
+			indexFabricStarted: {Name: indexFabricStarted, Indexer: &fabricStartedIndex{}},
+		},
+	}
+}
+
+// eventsTableSchema holds the bounded ring of recent events.
+func eventsTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: TableEvents,
+		Indexes: map[string]*memdb.IndexSchema{
+			// Events(after, n) in index order, and the ring's trimming of
+			// the oldest.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.UintFieldIndex{Field: "Index"}},
+		},
+	}
+}
+
+// encodeTime turns t into 8 bytes that sort like the times do (the sign bit
+// flipped so times before 1970 sort first).
+func encodeTime(t time.Time) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(t.UnixNano())^(1<<63))
+	return b[:]
+}
+
+// startedIndex indexes a *Sync by its Started time.
+type startedIndex struct{}
+
+// FromObject implements memdb.SingleIndexer.
+func (startedIndex) FromObject(obj any) (bool, []byte, error) {
+	s, ok := obj.(*Sync)
+	if !ok {
+		return false, nil, fmt.Errorf("started index: want *Sync, got %T", obj)
+	}
+	return true, encodeTime(s.Started), nil
+}
+
+// FromArgs implements memdb.Indexer: one time.Time.
+func (startedIndex) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("started index: want 1 argument, got %d", len(args))
+	}
+	t, ok := args[0].(time.Time)
+	if !ok {
+		return nil, fmt.Errorf("started index: want a time.Time, got %T", args[0])
+	}
+	return encodeTime(t), nil
+}
+
+// fabricStartedIndex indexes a *Sync by Fabric, then Started. Its prefix
+// form takes the fabric alone, terminated, so "dc1" never matches "dc10".
+type fabricStartedIndex struct{}
+
+// FromObject implements memdb.SingleIndexer.
+func (fabricStartedIndex) FromObject(obj any) (bool, []byte, error) {
+	s, ok := obj.(*Sync)
+	if !ok {
+		return false, nil, fmt.Errorf("fabric_started index: want *Sync, got %T", obj)
+	}
+	if s.Fabric == "" {
+		return false, nil, nil
+	}
+	return true, append([]byte(s.Fabric+"\x00"), encodeTime(s.Started)...), nil
+}
+
+// FromArgs implements memdb.Indexer: a fabric name and a time.Time.
+func (fabricStartedIndex) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("fabric_started index: want 2 arguments, got %d", len(args))
+	}
+	f, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("fabric_started index: want a fabric name, got %T", args[0])
+	}
+	t, ok := args[1].(time.Time)
+	if !ok {
+		return nil, fmt.Errorf("fabric_started index: want a time.Time, got %T", args[1])
+	}
+	return append([]byte(f+"\x00"), encodeTime(t)...), nil
+}
+
+// PrefixFromArgs implements memdb.PrefixIndexer: a fabric name alone.
+func (fabricStartedIndex) PrefixFromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("fabric_started index: want 1 argument for a prefix, got %d", len(args))
+	}
+	f, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("fabric_started index: want a fabric name, got %T", args[0])
+	}
+	return []byte(f + "\x00"), nil
+}

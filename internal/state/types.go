@@ -1,0 +1,182 @@
+package state
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// Fabric states, as the API and `fgd status` show them.
+const (
+	FabricIdle      = "idle"
+	FabricSyncing   = "syncing"
+	FabricFailed    = "failed"
+	FabricSuspended = "suspended"
+)
+
+// Fabric is one configured fabric and the outcome of its latest sync.
+type Fabric struct {
+	Name string
+	// State is one of the Fabric* constants (idle, syncing, failed,
+	// suspended); the reconciler may use more.
+	State       string
+	Revision    string
+	Suspended   bool
+	LastSyncID  string
+	LastSuccess time.Time
+	LastError   string
+	// Remediation tells the operator how to fix LastError.
+	Remediation string
+	// ModifyIndex is set by the store: the index of the write that last
+	// changed this fabric.
+	ModifyIndex uint64
+}
+
+// Resource is one desired resource of a fabric, at one revision.
+type Resource struct {
+	Fabric   string
+	Revision string
+	// Key is the resource's identity, "group/Kind/namespace/name".
+	Key       string
+	Kind      string
+	Name      string
+	Namespace string
+	// Path is the managed file, relative to the FGD
+	// ("managed/vpcs/vpc-1.yaml").
+	Path string
+	// Hash is the hex sha256 of Body, the normalized bytes.
+	Hash string
+	Body []byte
+}
+
+// InventoryItem is one resource a sink holds, as last applied by fgd.
+type InventoryItem struct {
+	Fabric string
+	// Sink names the sink within its fabric.
+	Sink string
+	Key  string
+	// Hash is the hex sha256 of the bytes applied.
+	Hash      string
+	AppliedAt time.Time
+	// Body is the manifest last applied, kept so a prune can hand it to
+	// the sink's prune command; it may be nil when the sink needs none.
+	Body []byte
+}
+
+// Sync states, in the order of SPEC §4.
+const (
+	SyncPending      = "pending"
+	SyncInitializing = "initializing"
+	SyncDiscovering  = "discovering"
+	SyncProcessing   = "processing"
+	SyncSyncing      = "syncing"
+	SyncReconciling  = "reconciling"
+	SyncRetrying     = "retrying"
+	SyncCompleted    = "completed"
+	SyncFailed       = "failed"
+)
+
+// Transition is one step of a sync's state machine.
+type Transition struct {
+	State string
+	At    time.Time
+}
+
+// DiffSummary counts a sync's changes per resource.
+type DiffSummary struct {
+	Create, Update, Delete, Unchanged int
+}
+
+// SinkResult is what one sink did in a sync.
+type SinkResult struct {
+	Name     string
+	Attempts int
+	Error    string
+	// Output is the sink's (bounded) output, secrets redacted.
+	Output string
+	Status string
+}
+
+// Sync is one sync of one fabric, with every state it went through.
+type Sync struct {
+	ID      string
+	Fabric  string
+	Trigger string
+	// State is one of the Sync* constants.
+	State       string
+	Transitions []Transition
+	Started     time.Time
+	Finished    time.Time
+	Error       string
+	Remediation string
+	Diff        DiffSummary
+	Sinks       []SinkResult
+	// ModifyIndex is set by the store: the index of the write that last
+	// changed this sync.
+	ModifyIndex uint64
+}
+
+// Done reports whether the sync has finished, well or not.
+func (s *Sync) Done() bool { return s.State == SyncCompleted || s.State == SyncFailed }
+
+// Copy returns a deep copy of the sync, safe to change.
+func (s *Sync) Copy() *Sync {
+	c := *s
+	c.Transitions = slices.Clone(s.Transitions)
+	c.Sinks = slices.Clone(s.Sinks)
+	return &c
+}
+
+// Event types, as the event stream names them.
+const (
+	EventFabricCreated        = "fabric_created"
+	EventDirectoryInitialized = "directory_initialized"
+	EventFilesDiscovered      = "files_discovered"
+	EventIngestionCompleted   = "ingestion_completed"
+	EventSyncCompleted        = "sync_completed"
+	EventSyncFailed           = "sync_failed"
+	EventDriftDetected        = "drift_detected"
+	EventCircuitOpened        = "circuit_opened"
+	EventCircuitClosed        = "circuit_closed"
+)
+
+// Event is one thing worth telling the event stream.
+type Event struct {
+	// Index is assigned by AddEvent: 1, 2, 3, …, so a client can resume
+	// after the last one it saw and notice a gap.
+	Index  uint64
+	Fabric string
+	// Type is one of the Event* constants.
+	Type string
+	Time time.Time
+	Data map[string]any
+}
+
+// Copy returns a copy of the event with its own Data map (the values in it
+// are shared).
+func (e *Event) Copy() *Event {
+	c := *e
+	c.Data = maps.Clone(e.Data)
+	return &c
+}
+
+// Diff is a fabric's desired set against one sink's inventory, per
+// resource by content hash. Every list is sorted by key.
+type Diff struct {
+	// Create holds the desired resources the sink does not hold.
+	Create []*Resource
+	// Update holds the desired resources the sink holds with other bytes.
+	Update []*Resource
+	// Delete holds what the sink holds that is no longer desired.
+	Delete []*InventoryItem
+	// Unchanged counts the desired resources the sink holds as they are.
+	Unchanged int
+}
+
+// Summary counts the diff's changes.
+func (d Diff) Summary() DiffSummary {
+	return DiffSummary{Create: len(d.Create), Update: len(d.Update), Delete: len(d.Delete), Unchanged: d.Unchanged}
+}
+
+// Empty reports whether the sink already holds exactly the desired set.
+func (d Diff) Empty() bool { return len(d.Create)+len(d.Update)+len(d.Delete) == 0 }

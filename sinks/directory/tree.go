@@ -1,0 +1,362 @@
+package directory
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The sink's own names inside Path.
+const (
+	treesDir      = ".trees"
+	currentLink   = "current"
+	currentTmp    = "current.tmp"
+	tempPrefix    = ".tmp-"
+	inventoryFile = ".fgd-inventory.json"
+	// maxFileSize bounds a file read back from a live tree: published
+	// manifests are small, and a huge file is someone else's.
+	maxFileSize = 64 << 20
+)
+
+// inventory is the .fgd-inventory.json of a tree: what fgd wrote into it.
+type inventory struct {
+	Version  int    `json:"version"`
+	Revision string `json:"revision"`
+	// Serial grows with every tree published at this path; garbage
+	// collection keeps the newest.
+	Serial uint64            `json:"serial"`
+	Files  map[string]*entry `json:"files"`
+}
+
+// entry is one file of a tree.
+type entry struct {
+	Path string `json:"-"`
+	Key  string `json:"key,omitempty"`
+	Hash string `json:"hash"`
+
+	body    []byte // what to write, for desired files
+	carried bool   // copy from the live tree instead
+}
+
+// liveTree is what current points to: what fgd recorded writing, and what
+// is there now.
+type liveTree struct {
+	dir      string // "" when nothing is published yet
+	revision string
+	serial   uint64
+	recorded map[string]*entry // nil when the tree has no readable inventory
+	actual   map[string]string // path → hash of every regular file
+	odd      []string          // entries that are not regular files
+}
+
+// readLive reads the tree current points to.
+func (p *Publisher) readLive() (*liveTree, error) {
+	lt := &liveTree{actual: map[string]string{}}
+	target, err := os.Readlink(filepath.Join(p.opts.Path, currentLink))
+	if errors.Is(err, fs.ErrNotExist) {
+		return lt, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("directory sink: read the %s symlink in %s: %w", currentLink, p.opts.Path, err)
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(p.opts.Path, target)
+	}
+	if !exists(target) {
+		// A dangling current (its tree removed by hand): publish anew.
+		p.log.Warn("the current symlink points to a missing tree: publishing a new one", "target", target)
+		return lt, nil
+	}
+	lt.dir = target
+	inv, err := readInventory(target)
+	if err != nil {
+		p.log.Warn("live tree has no readable inventory: every file counts as drift and a new tree is published", "tree", target, "err", err)
+	} else {
+		lt.revision, lt.serial, lt.recorded = inv.Revision, inv.Serial, inv.Files
+	}
+	err = filepath.WalkDir(target, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(target, path)
+		rel = filepath.ToSlash(rel)
+		switch {
+		case rel == ".":
+			return nil
+		case d.IsDir():
+			return nil
+		case rel == inventoryFile:
+			return nil
+		case !d.Type().IsRegular():
+			lt.odd = append(lt.odd, rel)
+			return nil
+		}
+		h, err := hashFile(path)
+		if err != nil {
+			return err
+		}
+		lt.actual[rel] = h
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("directory sink: read the live tree %s: %w", target, err)
+	}
+	return lt, nil
+}
+
+// actualFiles is what the live tree holds now: path → hash.
+func (lt *liveTree) actualFiles() map[string]string { return lt.actual }
+
+// drift lists, sorted, the files that are not as fgd recorded writing
+// them: changed, missing, added, or not regular files.
+func (lt *liveTree) drift() []string {
+	if lt.dir == "" {
+		return nil
+	}
+	var out []string
+	for path, h := range lt.actual {
+		if e, ok := lt.recorded[path]; !ok || e.Hash != h {
+			out = append(out, path)
+		}
+	}
+	for path := range lt.recorded {
+		if _, ok := lt.actual[path]; !ok {
+			out = append(out, path)
+		}
+	}
+	out = append(out, lt.odd...)
+	sortStrings(out)
+	return out
+}
+
+// needsTree reports whether next differs from what the live tree holds and
+// records.
+func (lt *liveTree) needsTree(next []*entry) bool {
+	if lt.dir == "" || lt.recorded == nil || len(lt.odd) > 0 {
+		return true
+	}
+	if len(next) != len(lt.actual) || len(next) != len(lt.recorded) {
+		return true
+	}
+	for _, e := range next {
+		r, ok := lt.recorded[e.Path]
+		if !ok || r.Hash != e.Hash || r.Key != e.Key || lt.actual[e.Path] != e.Hash {
+			return true
+		}
+	}
+	return false
+}
+
+// publish writes next as a new tree and makes it live; it returns the
+// tree's directory.
+func (p *Publisher) publish(ctx context.Context, live *liveTree, revision string, next []*entry) (string, error) {
+	inv := inventory{Version: 1, Revision: revision, Serial: live.serial + 1, Files: make(map[string]*entry, len(next))}
+	for _, e := range next {
+		inv.Files[e.Path] = e
+	}
+	tmp, err := os.MkdirTemp(p.trees, tempPrefix)
+	if err != nil {
+		return "", fmt.Errorf("directory sink: create a temp tree in %s: %w", p.trees, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", fmt.Errorf("directory sink: %w", err)
+	}
+	w := newTreeWriter(tmp)
+	for _, e := range next {
+		if err := ctx.Err(); err != nil {
+			return "", fmt.Errorf("directory sink: publishing %s cancelled: %w", revision, err)
+		}
+		body := e.body
+		if e.carried {
+			if body, err = p.carry(live.dir, e); err != nil {
+				return "", err
+			}
+		}
+		if err := w.write(e.Path, body); err != nil {
+			return "", err
+		}
+	}
+	invBytes, err := json.MarshalIndent(inv, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("directory sink: encode the inventory: %w", err)
+	}
+	if err := w.write(inventoryFile, append(invBytes, '\n')); err != nil {
+		return "", err
+	}
+	if err := w.sync(); err != nil {
+		return "", err
+	}
+
+	name := p.treeName(live.dir, revision, inv)
+	final := filepath.Join(p.trees, name)
+	if err := os.Rename(tmp, final); err != nil {
+		return "", fmt.Errorf("directory sink: rename %s to %s: %w", tmp, final, err)
+	}
+	committed = true
+	if err := syncDir(p.trees); err != nil {
+		return "", err
+	}
+	if err := p.swap(filepath.Join(treesDir, name)); err != nil {
+		return "", err
+	}
+	return final, nil
+}
+
+// carry reads a file of the live tree that is carried over, and checks it
+// is still what was planned.
+func (p *Publisher) carry(liveDir string, e *entry) ([]byte, error) {
+	src := filepath.Join(liveDir, filepath.FromSlash(e.Path))
+	b, err := readRegular(src)
+	if err != nil {
+		return nil, fmt.Errorf("directory sink: carry %s over into the new tree: %w", src, err)
+	}
+	if hashBytes(b) != e.Hash {
+		return nil, fmt.Errorf("directory sink: %s changed while fgd was publishing; the next sync will take it as it is then", src)
+	}
+	return b, nil
+}
+
+// treeName is "<revision>-<shorthash of the tree's files>", made unique when
+// that name is the live tree (its files were changed by hand); an old tree
+// of the same name is removed first.
+func (p *Publisher) treeName(liveDir, revision string, inv inventory) string {
+	h := sha256.New()
+	for _, path := range sortedKeys(inv.Files) {
+		fmt.Fprintf(h, "%s\x00%s\x00", path, inv.Files[path].Hash)
+	}
+	base := safeName(revision) + "-" + hex.EncodeToString(h.Sum(nil))[:12]
+	name := base
+	for i := 2; ; i++ {
+		path := filepath.Join(p.trees, name)
+		if path == liveDir {
+			name = fmt.Sprintf("%s.%d", base, i)
+			continue
+		}
+		if exists(path) {
+			if err := os.RemoveAll(path); err != nil {
+				p.log.Warn("cannot remove an old tree of the same name; trying another name", "tree", path, "err", err)
+				name = fmt.Sprintf("%s.%d", base, i)
+				continue
+			}
+		}
+		return name
+	}
+}
+
+// swap points current at target (relative to Path) atomically: a new
+// symlink renamed over the old one.
+func (p *Publisher) swap(target string) error {
+	tmp := filepath.Join(p.opts.Path, currentTmp)
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("directory sink: remove the stale %s: %w", tmp, err)
+	}
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("directory sink: create %s: %w", tmp, err)
+	}
+	cur := filepath.Join(p.opts.Path, currentLink)
+	if err := os.Rename(tmp, cur); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("directory sink: swap %s to %s: %w (is %s a directory? move it away)", cur, target, err, cur)
+	}
+	return syncDir(p.opts.Path)
+}
+
+// readInventory reads a tree's .fgd-inventory.json.
+func readInventory(dir string) (inventory, error) {
+	var inv inventory
+	b, err := readRegular(filepath.Join(dir, inventoryFile))
+	if err != nil {
+		return inv, err
+	}
+	if err := json.Unmarshal(b, &inv); err != nil {
+		return inv, fmt.Errorf("parse %s: %w", filepath.Join(dir, inventoryFile), err)
+	}
+	if inv.Files == nil {
+		inv.Files = map[string]*entry{}
+	}
+	for path, e := range inv.Files {
+		if e == nil {
+			return inv, fmt.Errorf("%s: file %s has no entry", filepath.Join(dir, inventoryFile), path)
+		}
+		e.Path = path
+	}
+	return inv, nil
+}
+
+// readRegular reads a regular file without following a symlink, bounded.
+func readRegular(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB", path, maxFileSize>>20)
+	}
+	return b, nil
+}
+
+func hashFile(path string) (string, error) {
+	b, err := readRegular(path)
+	if err != nil {
+		return "", err
+	}
+	return hashBytes(b), nil
+}
+
+func hashBytes(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// safeName keeps a revision usable as part of a directory name.
+func safeName(rev string) string {
+	var b strings.Builder
+	for _, r := range rev {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == '.' && b.Len() > 0:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "rev"
+	}
+	return b.String()
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
