@@ -30,6 +30,11 @@ type fabric struct {
 	lastSuccess time.Time
 	attempted   bool
 	syncs       int
+	suspended   bool
+	// nextID is the ID promised to an API caller for the next sync.
+	nextID string
+	// desiredLoaded is true once the store holds this fabric's desired set.
+	desiredLoaded bool
 }
 
 func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.WaitGroup) (*fabric, error) {
@@ -58,6 +63,7 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 	if t := f.target(); t != "" && r.opts.Metrics != nil {
 		r.opts.Metrics.circuit.WithLabelValues(spec.Name, t).Set(resilience.CircuitValue(r.breakers.State(t)))
 	}
+	r.storeFabricStarted(f)
 	f.log.Info("fabric started", "root", spec.Root)
 	// Every fabric syncs once at start: readiness waits for that attempt,
 	// and work that arrived while fgd was down is picked up.
@@ -68,6 +74,10 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 // trigger records why a sync is wanted and wakes the loop; it never blocks.
 func (f *fabric) trigger(t Trigger) {
 	f.mu.Lock()
+	if f.suspended {
+		f.mu.Unlock()
+		return
+	}
 	// Keep the list short: a burst of 5,000 fsnotify events is one reason.
 	if n := len(f.pending); n == 0 || f.pending[n-1].Kind != t.Kind {
 		if n < 16 {
@@ -100,6 +110,12 @@ func (f *fabric) target() string {
 		return ""
 	}
 	return "git:" + f.spec.Git.Repo.Remote()
+}
+
+func (f *fabric) isDesiredLoaded() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.desiredLoaded
 }
 
 // stop asks the loop to end after its running sync; safe to call twice.
@@ -171,11 +187,18 @@ func (f *fabric) runSync(ctx context.Context) {
 	defer func() { <-f.r.sem }()
 
 	f.mu.Lock()
+	if f.suspended {
+		f.mu.Unlock()
+		return
+	}
 	triggers := f.pending
 	f.pending = nil
-	run := newSyncRun(f.spec.Name, triggers, f.r.opts.Now)
+	run := newSyncRun(f.nextID, f.spec.Name, triggers, f.r.opts.Now)
+	f.nextID = ""
+	run.onChange = f.r.storeSync
 	f.current = run
 	f.mu.Unlock()
+	f.r.storeSync(run.status())
 
 	m := f.r.opts.Metrics
 	if m != nil {
@@ -197,6 +220,7 @@ func (f *fabric) runSync(ctx context.Context) {
 		}
 		f.mu.Unlock()
 		f.record(st)
+		f.r.storeOutcome(st)
 	}()
 
 	if err := f.r.syncStages(syncCtx, f, run); err != nil {
@@ -245,6 +269,7 @@ func (f *fabric) status() FabricStatus {
 		Attempted:   f.attempted,
 		LastSuccess: f.lastSuccess,
 		Syncs:       f.syncs,
+		Suspended:   f.suspended,
 		Last:        f.last,
 	}
 	if f.current != nil {

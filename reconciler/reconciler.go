@@ -16,6 +16,7 @@ import (
 
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/resource"
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // Source watches a fabric's input and calls the trigger it was built with
@@ -51,6 +52,9 @@ type Options struct {
 	Logger   *slog.Logger
 	Metrics  *Metrics
 	Registry *resource.Registry
+	// Store, when set, receives fabrics, syncs, events and desired sets
+	// for the API; the reconciler is its only writer.
+	Store *state.Store
 	// MaxConcurrentSyncs bounds syncs across fabrics (default 4 × cores).
 	MaxConcurrentSyncs int
 	// ShutdownTimeout is how long running syncs may go on once the
@@ -215,8 +219,11 @@ func (r *Reconciler) apply(ctx context.Context, specs []FabricSpec, wg *sync.Wai
 	// loop to end before the new one starts.
 	for _, f := range stopping {
 		<-f.done
-		if _, kept := want[f.spec.Name]; !kept && r.opts.Metrics != nil {
-			r.opts.Metrics.forget(f.spec.Name)
+		if _, kept := want[f.spec.Name]; !kept {
+			if r.opts.Metrics != nil {
+				r.opts.Metrics.forget(f.spec.Name)
+			}
+			r.storeFabricRemoved(f.spec.Name)
 		}
 		r.log.Info("fabric stopped", "fabric", f.spec.Name)
 	}
@@ -270,6 +277,7 @@ type FabricStatus struct {
 	// Attempted is true once the fabric's first sync has ended, well or not.
 	Attempted bool `json:"attempted"`
 	Syncs     int  `json:"syncs"`
+	Suspended bool `json:"suspended"`
 }
 
 // Fabrics returns a snapshot of every fabric, sorted by name.

@@ -67,6 +67,14 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		return rep, fmt.Errorf("ingest %s: %w", root, err)
 	}
 	r.countResources(f.spec.Name, root)
+	if rep.Changed || !f.isDesiredLoaded() {
+		if err := r.storeDesired(f.spec.Name, run.status().Revision, root); err != nil {
+			return rep, err
+		}
+		f.mu.Lock()
+		f.desiredLoaded = true
+		f.mu.Unlock()
+	}
 	return rep, nil
 }
 
@@ -103,6 +111,7 @@ func summarize(rep *ingest.Report) Summary {
 		Unchanged: rep.Unchanged,
 		Unmanaged: rep.Unmanaged,
 		Conflicts: len(rep.Conflicts),
+		Repairs:   len(rep.Repairs),
 		Errors:    len(rep.Errors),
 		Changed:   rep.Changed,
 	}

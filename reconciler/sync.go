@@ -70,6 +70,7 @@ type Summary struct {
 	Unchanged int  `json:"unchanged"`
 	Unmanaged int  `json:"unmanaged"`
 	Conflicts int  `json:"conflicts"`
+	Repairs   int  `json:"repairs"`
 	Errors    int  `json:"errors"`
 	Changed   bool `json:"changed"`
 }
@@ -79,12 +80,18 @@ type syncRun struct {
 	mu  sync.Mutex
 	now func() time.Time
 	st  SyncStatus
+	// onChange, when set, is told every new state (outside the lock), so
+	// the store and the event stream follow the sync live.
+	onChange func(SyncStatus)
 }
 
-func newSyncRun(fabric string, triggers []Trigger, now func() time.Time) *syncRun {
+func newSyncRun(id, fabric string, triggers []Trigger, now func() time.Time) *syncRun {
 	t := now()
+	if id == "" {
+		id = newSyncID()
+	}
 	return &syncRun{now: now, st: SyncStatus{
-		ID:          newSyncID(),
+		ID:          id,
 		Fabric:      fabric,
 		Triggers:    triggers,
 		State:       StatePending,
@@ -97,9 +104,13 @@ func newSyncRun(fabric string, triggers []Trigger, now func() time.Time) *syncRu
 // reported as an error rather than a panic.
 func (r *syncRun) transition(s State) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.st.State.Terminal() {
+		r.mu.Unlock()
 		return fmt.Errorf("sync %s: transition %s → %s after it ended", r.st.ID, r.st.State, s)
+	}
+	if r.st.State == s {
+		r.mu.Unlock()
+		return nil
 	}
 	t := r.now()
 	r.st.State = s
@@ -107,6 +118,10 @@ func (r *syncRun) transition(s State) error {
 	if s.Terminal() {
 		r.st.Finished = t
 		r.st.Duration = t.Sub(r.st.Started)
+	}
+	r.mu.Unlock()
+	if r.onChange != nil {
+		r.onChange(r.status())
 	}
 	return nil
 }

@@ -1,0 +1,232 @@
+package reconciler
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/fgdproject/fgd/internal/ingest"
+	"github.com/fgdproject/fgd/internal/state"
+)
+
+// The reconciler is the only writer of the state store: fabrics, syncs as
+// they move, events, and each fabric's desired set. Readers (the API, the
+// status page) follow it with watch sets. Store errors are logged, never
+// fatal to a sync: the FGD on disk is the source of truth, the store a view.
+
+func (r *Reconciler) storeFabricStarted(f *fabric) {
+	s := r.opts.Store
+	if s == nil {
+		return
+	}
+	old, err := s.Fabric(nil, f.spec.Name)
+	if err != nil {
+		r.storeErr(err)
+		return
+	}
+	rec := state.Fabric{Name: f.spec.Name, State: state.FabricIdle}
+	if old != nil {
+		rec = *old
+		rec.State = state.FabricIdle
+	}
+	r.storeErr(s.UpsertFabric(rec))
+	if old == nil {
+		r.event(f.spec.Name, state.EventFabricCreated, map[string]any{"root": f.spec.Root})
+	}
+}
+
+func (r *Reconciler) storeFabricRemoved(name string) {
+	if s := r.opts.Store; s != nil {
+		r.storeErr(s.DeleteFabric(name))
+	}
+}
+
+// storeSync mirrors a sync's status into the store on every transition.
+func (r *Reconciler) storeSync(st SyncStatus) {
+	s := r.opts.Store
+	if s == nil {
+		return
+	}
+	sy := state.Sync{
+		ID: st.ID, Fabric: st.Fabric, Trigger: triggerKinds(st.Triggers), State: string(st.State),
+		Started: st.Started, Finished: st.Finished, Error: st.Error, Remediation: st.Remediation,
+		Diff: state.DiffSummary{Create: st.Summary.Created, Update: st.Summary.Updated, Unchanged: st.Summary.Unchanged},
+	}
+	for _, t := range st.Transitions {
+		sy.Transitions = append(sy.Transitions, state.Transition{State: string(t.State), At: t.At})
+	}
+	r.storeErr(s.UpsertSync(sy))
+	if st.State == StateInitializing || st.State.Terminal() {
+		r.storeFabricState(st)
+	}
+}
+
+// storeFabricState records the fabric's state as its sync starts and ends.
+func (r *Reconciler) storeFabricState(st SyncStatus) {
+	s := r.opts.Store
+	old, err := s.Fabric(nil, st.Fabric)
+	if err != nil || old == nil {
+		r.storeErr(err)
+		return
+	}
+	f := *old
+	f.LastSyncID = st.ID
+	switch st.State {
+	case StateCompleted:
+		f.State, f.LastError, f.Remediation = state.FabricIdle, "", ""
+		f.LastSuccess = st.Finished
+		if st.Revision != "" {
+			f.Revision = st.Revision
+		}
+	case StateFailed:
+		f.State, f.LastError, f.Remediation = state.FabricFailed, st.Error, st.Remediation
+	default:
+		f.State = state.FabricSyncing
+	}
+	if f.Suspended {
+		f.State = state.FabricSuspended
+	}
+	r.storeErr(s.UpsertFabric(f))
+}
+
+// storeOutcome adds the events of a finished sync.
+func (r *Reconciler) storeOutcome(st SyncStatus) {
+	if r.opts.Store == nil {
+		return
+	}
+	data := map[string]any{"sync_id": st.ID, "duration_ms": st.Duration.Milliseconds(), "revision": st.Revision}
+	if st.Summary.Repairs > 0 {
+		r.event(st.Fabric, state.EventDirectoryInitialized, map[string]any{"sync_id": st.ID, "repairs": st.Summary.Repairs})
+	}
+	if st.Summary.Files > 0 {
+		r.event(st.Fabric, state.EventFilesDiscovered, map[string]any{"sync_id": st.ID, "files": st.Summary.Files})
+		r.event(st.Fabric, state.EventIngestionCompleted, map[string]any{
+			"sync_id": st.ID, "created": st.Summary.Created, "updated": st.Summary.Updated,
+			"unchanged": st.Summary.Unchanged, "unmanaged": st.Summary.Unmanaged, "conflicts": st.Summary.Conflicts,
+		})
+	}
+	if st.State == StateCompleted {
+		r.event(st.Fabric, state.EventSyncCompleted, data)
+		return
+	}
+	data["error"], data["remediation"], data["class"] = st.Error, st.Remediation, st.ErrorClass
+	r.event(st.Fabric, state.EventSyncFailed, data)
+}
+
+// storeDesired replaces the fabric's desired set with its managed tree.
+func (r *Reconciler) storeDesired(fabric, revision, root string) error {
+	s := r.opts.Store
+	if s == nil {
+		return nil
+	}
+	managed, err := ingest.ReadManaged(root)
+	if err != nil {
+		return fmt.Errorf("read the desired set: %w", err)
+	}
+	rs := make([]state.Resource, len(managed))
+	for i, m := range managed {
+		rs[i] = state.Resource{
+			Fabric: fabric, Revision: revision, Key: m.ID.Key(), Kind: m.ID.Kind, Name: m.ID.Name,
+			Namespace: m.ID.Namespace, Path: m.Path, Hash: m.Hash, Body: m.Body,
+		}
+	}
+	return s.ReplaceDesired(fabric, revision, rs)
+}
+
+func (r *Reconciler) event(fabric, typ string, data map[string]any) {
+	if s := r.opts.Store; s != nil {
+		_, err := s.AddEvent(state.Event{Fabric: fabric, Type: typ, Time: r.opts.Now(), Data: data})
+		r.storeErr(err)
+	}
+}
+
+func (r *Reconciler) storeErr(err error) {
+	if err != nil {
+		r.log.Error("state store write failed", "err", err)
+	}
+}
+
+// BusyError is returned by SyncNow while a sync of the fabric runs.
+type BusyError struct{ SyncID string }
+
+func (e *BusyError) Error() string { return fmt.Sprintf("a sync is in progress (%s)", e.SyncID) }
+
+// SyncNow asks for a sync of the fabric and returns the ID it will have; a
+// sync already running is a *BusyError naming it. A suspended fabric
+// refuses with ErrSuspended.
+func (r *Reconciler) SyncNow(name string, t Trigger) (string, error) {
+	f, err := r.lookup(name)
+	if err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	switch {
+	case f.current != nil:
+		id := f.current.status().ID
+		f.mu.Unlock()
+		return "", &BusyError{SyncID: id}
+	case f.suspended:
+		f.mu.Unlock()
+		return "", ErrSuspended
+	}
+	if f.nextID == "" {
+		f.nextID = newSyncID()
+	}
+	id := f.nextID
+	f.mu.Unlock()
+	f.trigger(t)
+	return id, nil
+}
+
+// ErrSuspended is returned for a sync asked of a suspended fabric.
+var ErrSuspended = errors.New("the fabric is suspended: resume it first")
+
+// Suspend stops a fabric's syncs (its triggers are dropped) until Resume;
+// a sync running now finishes.
+func (r *Reconciler) Suspend(name string) error { return r.setSuspended(name, true) }
+
+// Resume lets a suspended fabric sync again, starting with one sync now.
+func (r *Reconciler) Resume(name string) error { return r.setSuspended(name, false) }
+
+func (r *Reconciler) setSuspended(name string, on bool) error {
+	f, err := r.lookup(name)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	was := f.suspended
+	f.suspended = on
+	if on {
+		f.pending = nil
+	}
+	f.mu.Unlock()
+	if s := r.opts.Store; s != nil {
+		if old, err := s.Fabric(nil, name); err == nil && old != nil {
+			rec := *old
+			rec.Suspended = on
+			switch {
+			case on:
+				rec.State = state.FabricSuspended
+			case rec.State == state.FabricSuspended:
+				rec.State = state.FabricIdle
+			}
+			r.storeErr(s.UpsertFabric(rec))
+		}
+	}
+	if was && !on {
+		f.trigger(Trigger{Kind: "resume"})
+	}
+	if was != on {
+		r.log.Info(map[bool]string{true: "fabric suspended", false: "fabric resumed"}[on], "fabric", name)
+	}
+	return nil
+}
+
+func (r *Reconciler) lookup(name string) (*fabric, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.fabrics[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownFabric, name)
+	}
+	return f, nil
+}

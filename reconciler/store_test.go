@@ -1,0 +1,124 @@
+package reconciler_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/fgd"
+	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/reconciler"
+)
+
+func TestStoreFollowsTheSyncs(t *testing.T) {
+	store, err := state.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	write(t, filepath.Join(root, "raw", "vpcs.yaml"), vpcDoc("vpc-1")+"---\n"+vpcDoc("vpc-2"))
+	h := newHarness(t, reconciler.Options{Store: store})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1"})
+	eventually(t, "first sync", func() bool { return h.fabric("lab").Attempted })
+
+	f, err := store.Fabric(nil, "lab")
+	if err != nil || f == nil {
+		t.Fatalf("fabric not in the store: %v", err)
+	}
+	if f.State != state.FabricIdle || f.LastSyncID == "" || f.LastSuccess.IsZero() {
+		t.Errorf("fabric record %+v: want idle with a last sync and success time", f)
+	}
+	sy, err := store.Sync(nil, f.LastSyncID)
+	if err != nil || sy == nil {
+		t.Fatalf("sync %s not in the store: %v", f.LastSyncID, err)
+	}
+	var states []string
+	for _, tr := range sy.Transitions {
+		states = append(states, tr.State)
+	}
+	if sy.State != state.SyncCompleted || len(states) != 5 || sy.Diff.Create != 2 {
+		t.Errorf("sync record: state %s, transitions %v, diff %+v", sy.State, states, sy.Diff)
+	}
+	byKind, err := store.DesiredByKind(nil, "lab")
+	if err != nil || byKind["VPC"] != 2 {
+		t.Errorf("desired set by kind = %v (%v), want 2 VPCs", byKind, err)
+	}
+	evs, err := store.Events(nil, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range evs {
+		seen[e.Type] = true
+	}
+	for _, want := range []string{state.EventFabricCreated, state.EventDirectoryInitialized, state.EventFilesDiscovered,
+		state.EventIngestionCompleted, state.EventSyncCompleted} {
+		if !seen[want] {
+			t.Errorf("no %s event (got %v)", want, seen)
+		}
+	}
+
+	// A fabric that cannot sync records its failure and remediation.
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1"},
+		reconciler.FabricSpec{Name: "gone", Root: filepath.Join(root, "nope"), Hash: "2"})
+	eventually(t, "the failing fabric's first sync", func() bool { return h.fabric("gone").Attempted })
+	g, _ := store.Fabric(nil, "gone")
+	if g == nil || g.State != state.FabricFailed || g.Remediation == "" {
+		t.Errorf("failing fabric record %+v: want failed with a remediation", g)
+	}
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1"})
+	if g, _ := store.Fabric(nil, "gone"); g != nil {
+		t.Error("a removed fabric stays in the store")
+	}
+}
+
+func TestSyncNowSuspendResume(t *testing.T) {
+	root := t.TempDir()
+	h := newHarness(t, reconciler.Options{})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1"})
+	eventually(t, "first sync", func() bool { return h.fabric("lab").Attempted })
+
+	lock, err := fgd.Acquire(context.Background(), root, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := h.rec.SyncNow("lab", reconciler.Trigger{Kind: "manual"})
+	if err != nil || id == "" {
+		t.Fatalf("SyncNow: %q, %v", id, err)
+	}
+	eventually(t, "the sync to start", func() bool { return h.fabric("lab").Syncing })
+	if cur := h.fabric("lab").Current; cur == nil || cur.ID != id {
+		t.Errorf("running sync %+v, want the promised id %s", cur, id)
+	}
+	var busy *reconciler.BusyError
+	if _, err := h.rec.SyncNow("lab", reconciler.Trigger{Kind: "manual"}); !errors.As(err, &busy) || busy.SyncID != id {
+		t.Errorf("SyncNow during a sync = %v, want BusyError naming %s", err, id)
+	}
+	if _, err := h.rec.SyncNow("nope", reconciler.Trigger{Kind: "manual"}); !errors.Is(err, reconciler.ErrUnknownFabric) {
+		t.Errorf("SyncNow of an unknown fabric = %v", err)
+	}
+	if err := lock.Release(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the sync to end", func() bool { f := h.fabric("lab"); return !f.Syncing && f.Last.ID == id })
+
+	if err := h.rec.Suspend("lab"); err != nil {
+		t.Fatal(err)
+	}
+	before := h.fabric("lab").Syncs
+	write(t, filepath.Join(root, "raw", "vpc.yaml"), vpcDoc("vpc-s"))
+	_ = h.rec.Trigger("lab", reconciler.Trigger{Kind: "manual"})
+	if _, err := h.rec.SyncNow("lab", reconciler.Trigger{Kind: "manual"}); !errors.Is(err, reconciler.ErrSuspended) {
+		t.Errorf("SyncNow while suspended = %v, want ErrSuspended", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if got := h.fabric("lab").Syncs; got != before || exists(filepath.Join(root, "managed/vpcs/vpc-s.yaml")) {
+		t.Fatalf("a suspended fabric synced (%d → %d syncs)", before, got)
+	}
+	if err := h.rec.Resume("lab"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "resume to sync the waiting file", func() bool { return exists(filepath.Join(root, "managed/vpcs/vpc-s.yaml")) })
+}
