@@ -64,6 +64,7 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 		r.opts.Metrics.circuit.WithLabelValues(spec.Name, t).Set(resilience.CircuitValue(r.breakers.State(t)))
 	}
 	r.storeFabricStarted(f)
+	r.loadInventories(f)
 	f.log.Info("fabric started", "root", spec.Root)
 	// Every fabric syncs once at start: readiness waits for that attempt,
 	// and work that arrived while fgd was down is picked up.

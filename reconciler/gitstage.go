@@ -67,10 +67,14 @@ func (r *Reconciler) gitStages(ctx context.Context, f *fabric, run *syncRun) err
 			})
 		})
 	}
-	return resilience.Retry(ctx, r.opts.Backoff, attempt, func(n int, delay time.Duration, err error) {
+	err := resilience.Retry(ctx, r.opts.Backoff, attempt, func(n int, delay time.Duration, err error) {
 		f.log.Warn("sync attempt failed, retrying", "attempt", n, "retry_in", delay.Round(time.Millisecond).String(), "err", err)
 		_ = run.transition(StateRetrying)
 	})
+	if err != nil {
+		return err
+	}
+	return r.reconcileStage(ctx, f, run)
 }
 
 func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w Worktree) error {

@@ -15,6 +15,7 @@ type Metrics struct {
 	lastSuccess  *prometheus.GaugeVec
 	resources    *prometheus.GaugeVec
 	circuit      *prometheus.GaugeVec
+	drift        *prometheus.GaugeVec
 }
 
 // NewMetrics creates the reconciler's series and registers them with reg.
@@ -49,7 +50,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"fabric", "kind"}),
 	}
 	m.circuit = resilience.NewCircuitMetric(reg)
-	reg.MustRegister(m.syncs, m.syncDuration, m.files, m.activeSyncs, m.lastSuccess, m.resources)
+	m.drift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "fgd_sink_drift_resources",
+		Help: "Resources a sink holds that differ from what fgd applied, as of its last sync.",
+	}, []string{"fabric", "sink"})
+	reg.MustRegister(m.syncs, m.syncDuration, m.files, m.activeSyncs, m.lastSuccess, m.resources, m.drift)
 	return m
 }
 
@@ -62,4 +67,5 @@ func (m *Metrics) forget(fabric string) {
 	m.lastSuccess.DeletePartialMatch(l)
 	m.resources.DeletePartialMatch(l)
 	m.circuit.DeletePartialMatch(l)
+	m.drift.DeletePartialMatch(l)
 }

@@ -39,6 +39,8 @@ type FabricSpec struct {
 	// Settle is how long a file must be left untouched before a sync takes
 	// it (a writer may still be at work); deferred files get a follow-up sync.
 	Settle time.Duration
+	// Sinks receive the desired set after every successful ingestion.
+	Sinks []SinkSpec
 	// Git, when set, makes this a git fabric: Root is then unused and the
 	// FGD lives at Git.Path in Git.Repo's working tree.
 	Git *GitSpec
@@ -55,6 +57,8 @@ type Options struct {
 	// Store, when set, receives fabrics, syncs, events and desired sets
 	// for the API; the reconciler is its only writer.
 	Store *state.Store
+	// StateDir holds what must survive a restart (sink inventories).
+	StateDir string
 	// MaxConcurrentSyncs bounds syncs across fabrics (default 4 × cores).
 	MaxConcurrentSyncs int
 	// ShutdownTimeout is how long running syncs may go on once the

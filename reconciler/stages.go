@@ -31,8 +31,10 @@ func (r *Reconciler) syncStages(ctx context.Context, f *fabric, run *syncRun) er
 		if err := checkRoot(f.spec.Root); err != nil {
 			return err
 		}
-		_, err := r.ingestStage(ctx, f, run, f.spec.Root)
-		return err
+		if _, err := r.ingestStage(ctx, f, run, f.spec.Root); err != nil {
+			return err
+		}
+		return r.reconcileStage(ctx, f, run)
 	}
 	return resilience.Stalled(errNoSource, "give the fabric a source in the config")
 }

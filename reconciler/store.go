@@ -54,6 +54,9 @@ func (r *Reconciler) storeSync(st SyncStatus) {
 	for _, t := range st.Transitions {
 		sy.Transitions = append(sy.Transitions, state.Transition{State: string(t.State), At: t.At})
 	}
+	for _, k := range st.Sinks {
+		sy.Sinks = append(sy.Sinks, state.SinkResult{Name: k.Name, Attempts: k.Attempts, Error: k.Error, Output: k.Output, Status: k.Status})
+	}
 	r.storeErr(s.UpsertSync(sy))
 	if st.State == StateInitializing || st.State.Terminal() {
 		r.storeFabricState(st)

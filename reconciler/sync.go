@@ -60,6 +60,7 @@ type SyncStatus struct {
 	Error       string        `json:"error,omitempty"`
 	Remediation string        `json:"remediation,omitempty"`
 	Summary     Summary       `json:"summary"`
+	Sinks       []SinkStatus  `json:"sinks,omitempty"`
 }
 
 // Summary counts what a sync's ingestion did.
@@ -150,6 +151,15 @@ func (r *syncRun) setCommit(rev string) {
 	r.mu.Unlock()
 }
 
+func (r *syncRun) addSink(s SinkStatus) {
+	r.mu.Lock()
+	r.st.Sinks = append(r.st.Sinks, s)
+	r.mu.Unlock()
+	if r.onChange != nil {
+		r.onChange(r.status())
+	}
+}
+
 func (r *syncRun) setSummary(s Summary) {
 	r.mu.Lock()
 	r.st.Summary = s
@@ -162,6 +172,7 @@ func (r *syncRun) status() SyncStatus {
 	st := r.st
 	st.Triggers = append([]Trigger(nil), r.st.Triggers...)
 	st.Transitions = append([]Transition(nil), r.st.Transitions...)
+	st.Sinks = append([]SinkStatus(nil), r.st.Sinks...)
 	return st
 }
 

@@ -1,0 +1,239 @@
+package reconciler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/fgd"
+	"github.com/fgdproject/fgd/internal/resilience"
+	"github.com/fgdproject/fgd/internal/state"
+)
+
+// Sink is one place a fabric's desired set is applied (SPEC §5). The
+// reconciler computes what changed since the sink last applied (from the
+// sink's inventory), guards prunes, retries, and keeps the inventory; the
+// sink only applies.
+type Sink interface {
+	Apply(ctx context.Context, req SinkRequest) (SinkOutcome, error)
+}
+
+// SinkRequest is what a sink is asked to do in one sync.
+type SinkRequest struct {
+	Fabric, Revision string
+	// Desired is the whole desired set, sorted by key.
+	Desired []*state.Resource
+	// Changes is the desired set against what fgd last applied to this
+	// sink; Delete is empty unless the sink prunes.
+	Changes state.Diff
+	// DetectOnly asks for a report of what would change and of drift,
+	// changing nothing.
+	DetectOnly bool
+}
+
+// SinkOutcome is what a sink did.
+type SinkOutcome struct {
+	// Drift lists what the sink holds that differs from what fgd applied.
+	Drift []string
+	// Output is the sink's (bounded, redacted) output, e.g. a command's.
+	Output string
+}
+
+// SinkSpec is one configured sink of a fabric.
+type SinkSpec struct {
+	// Name identifies the sink within its fabric ("directory-0", "exec-1").
+	Name       string
+	Sink       Sink
+	Prune      bool
+	AllowEmpty bool
+	DetectOnly bool
+}
+
+// SinkStatus is one sink's part of a sync.
+type SinkStatus struct {
+	Name     string `json:"name"`
+	Status   string `json:"status"` // applied, unchanged, drift, failed
+	Attempts int    `json:"attempts"`
+	Applied  int    `json:"applied"`
+	Deleted  int    `json:"deleted"`
+	Drift    int    `json:"drift"`
+	Error    string `json:"error,omitempty"`
+	Output   string `json:"output,omitempty"`
+}
+
+// ErrEmptyDesiredSet refuses a prune that would delete everything.
+var ErrEmptyDesiredSet = errors.New("refusing to prune every resource: the desired set is empty")
+
+// reconcileStage applies the desired set to every sink of the fabric. A
+// failing sink does not stop the others; the sync fails if any did.
+func (r *Reconciler) reconcileStage(ctx context.Context, f *fabric, run *syncRun) error {
+	if len(f.spec.Sinks) == 0 || r.opts.Store == nil {
+		return nil
+	}
+	_ = run.transition(StateReconciling)
+	desired, err := r.opts.Store.Desired(nil, f.spec.Name)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, s := range f.spec.Sinks {
+		st, err := r.applySink(ctx, f, run, s, desired)
+		run.addSink(st)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sink %s: %w", s.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s SinkSpec, desired []*state.Resource) (SinkStatus, error) {
+	st := SinkStatus{Name: s.Name}
+	diff, err := r.opts.Store.Diff(f.spec.Name, s.Name)
+	if err != nil {
+		return st, err
+	}
+	if !s.Prune {
+		diff.Delete = nil
+	}
+	if s.Prune && len(desired) == 0 && len(diff.Delete) > 0 && !s.AllowEmpty {
+		st.Status = "failed"
+		err := resilience.Stalled(fmt.Errorf("%w: %d resources would be deleted from sink %s", ErrEmptyDesiredSet, len(diff.Delete), s.Name),
+			"check that the FGD's managed/ is not empty by mistake; set allow_empty: true on the sink if deleting everything is intended")
+		st.Error = err.Error()
+		return st, err
+	}
+	req := SinkRequest{Fabric: f.spec.Name, Revision: run.status().Revision, Desired: desired, Changes: diff, DetectOnly: s.DetectOnly}
+	var out SinkOutcome
+	target := "sink:" + f.spec.Name + "/" + s.Name
+	err = resilience.Retry(ctx, r.opts.Backoff, func(ctx context.Context) error {
+		st.Attempts++
+		return r.breakers.Do(target, func() error {
+			var err error
+			out, err = s.Sink.Apply(ctx, req)
+			return err
+		})
+	}, func(n int, delay time.Duration, err error) {
+		f.log.Warn("sink failed, retrying", "sink", s.Name, "attempt", n, "retry_in", delay.Round(time.Millisecond).String(), "err", err)
+	})
+	st.Output = out.Output
+	st.Drift = len(out.Drift)
+	if len(out.Drift) > 0 {
+		r.event(f.spec.Name, state.EventDriftDetected, map[string]any{"sink": s.Name, "drift": out.Drift, "sync_id": run.status().ID})
+		f.log.Warn("drift detected", "sink", s.Name, "resources", len(out.Drift))
+	}
+	if r.opts.Metrics != nil {
+		r.opts.Metrics.drift.WithLabelValues(f.spec.Name, s.Name).Set(float64(len(out.Drift)))
+	}
+	if err != nil {
+		st.Status, st.Error = "failed", err.Error()
+		return st, err
+	}
+	switch {
+	case s.DetectOnly && len(out.Drift) > 0:
+		st.Status = "drift"
+		return st, nil
+	case s.DetectOnly:
+		st.Status = "unchanged"
+		return st, nil
+	}
+	st.Applied, st.Deleted = len(diff.Create)+len(diff.Update), len(diff.Delete)
+	st.Status = "unchanged"
+	if st.Applied+st.Deleted > 0 {
+		st.Status = "applied"
+	}
+	return st, r.recordInventory(f.spec.Name, s.Name, diff)
+}
+
+// recordInventory writes what a sink now holds to the store and to the
+// state directory, so a restart re-applies nothing that did not change.
+func (r *Reconciler) recordInventory(fabric, sink string, d state.Diff) error {
+	if len(d.Create)+len(d.Update)+len(d.Delete) == 0 {
+		return nil
+	}
+	now := r.opts.Now()
+	var ups []state.InventoryItem
+	for _, list := range [][]*state.Resource{d.Create, d.Update} {
+		for _, res := range list {
+			ups = append(ups, state.InventoryItem{Fabric: fabric, Sink: sink, Key: res.Key, Hash: res.Hash, AppliedAt: now, Body: res.Body})
+		}
+	}
+	var dels []string
+	for _, it := range d.Delete {
+		dels = append(dels, it.Key)
+	}
+	if err := r.opts.Store.ApplyInventory(fabric, sink, ups, dels); err != nil {
+		return err
+	}
+	return r.saveInventory(fabric, sink)
+}
+
+// inventoryFile is where a sink's inventory persists.
+func (r *Reconciler) inventoryFile(fabric, sink string) string {
+	return filepath.Join(r.opts.StateDir, "inventory", fabric, sink+".json")
+}
+
+type savedItem struct {
+	Key       string    `json:"key"`
+	Hash      string    `json:"hash"`
+	AppliedAt time.Time `json:"applied_at"`
+	Body      []byte    `json:"body,omitempty"`
+}
+
+func (r *Reconciler) saveInventory(fabric, sink string) error {
+	if r.opts.StateDir == "" {
+		return nil
+	}
+	items, err := r.opts.Store.Inventory(nil, fabric, sink)
+	if err != nil {
+		return err
+	}
+	out := make([]savedItem, len(items))
+	for i, it := range items {
+		out[i] = savedItem{Key: it.Key, Hash: it.Hash, AppliedAt: it.AppliedAt, Body: it.Body}
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	path := r.inventoryFile(fabric, sink)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return fmt.Errorf("save the inventory of sink %s: %w (check state_dir)", sink, err)
+	}
+	if _, err := fgd.WriteFileAtomic(path, data, 0o640); err != nil {
+		return fmt.Errorf("save the inventory of sink %s: %w (check state_dir)", sink, err)
+	}
+	return nil
+}
+
+// loadInventories puts the persisted inventories of a fabric's sinks into
+// the store when the fabric starts.
+func (r *Reconciler) loadInventories(f *fabric) {
+	if r.opts.Store == nil || r.opts.StateDir == "" {
+		return
+	}
+	for _, s := range f.spec.Sinks {
+		data, err := os.ReadFile(r.inventoryFile(f.spec.Name, s.Name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		var saved []savedItem
+		if err == nil {
+			err = json.Unmarshal(data, &saved)
+		}
+		if err != nil {
+			// A lost inventory costs one full re-apply, never a wrong prune:
+			// with an empty inventory nothing is deleted.
+			f.log.Error("sink inventory unreadable; the sink will be re-applied in full", "sink", s.Name, "err", err)
+			continue
+		}
+		items := make([]state.InventoryItem, len(saved))
+		for i, it := range saved {
+			items[i] = state.InventoryItem{Fabric: f.spec.Name, Sink: s.Name, Key: it.Key, Hash: it.Hash, AppliedAt: it.AppliedAt, Body: it.Body}
+		}
+		r.storeErr(r.opts.Store.ReplaceInventory(f.spec.Name, s.Name, items))
+	}
+}

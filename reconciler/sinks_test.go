@@ -1,0 +1,212 @@
+package reconciler_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/resilience"
+	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/sinks/directory"
+	execsink "github.com/fgdproject/fgd/sinks/exec"
+)
+
+// fastRetries keeps the SPEC's schedule shape with test-sized delays.
+var fastRetries = resilience.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Factor: 2, Attempts: 3}
+
+func newStore(t *testing.T) *state.Store {
+	t.Helper()
+	s, err := state.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// execSink runs sh script with the manifests on stdin.
+func execSink(t *testing.T, name, script string) reconciler.SinkSpec {
+	t.Helper()
+	r, err := execsink.New(execsink.Options{Command: []string{"sh", "-c", script}, Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reconciler.SinkSpec{Name: name, Sink: execsink.NewSink(r)}
+}
+
+func countLines(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\n")
+}
+
+// An exec sink whose command fails twice then succeeds: two backed-off
+// retries, then success, visible in the sync's record.
+func TestExecSinkRetriesThenSucceeds(t *testing.T) {
+	root, work := t.TempDir(), t.TempDir()
+	calls := filepath.Join(work, "calls")
+	got := filepath.Join(work, "stdin")
+	script := fmt.Sprintf(`echo x >> %[1]s; n=$(wc -l < %[1]s); if [ "$n" -le 2 ]; then echo "boom $n" >&2; exit 3; fi; cat > %[2]s`, calls, got)
+	write(t, filepath.Join(root, "raw", "vpcs.yaml"), vpcDoc("vpc-1")+"---\n"+vpcDoc("vpc-2"))
+
+	store := newStore(t)
+	h := newHarness(t, reconciler.Options{Store: store, StateDir: t.TempDir(), Backoff: fastRetries})
+	spec := reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1", Sinks: []reconciler.SinkSpec{execSink(t, "exec-0", script)}}
+	h.apply(spec)
+	eventually(t, "first sync", func() bool { return h.fabric("lab").Attempted })
+
+	last := h.fabric("lab").Last
+	if last.State != reconciler.StateCompleted || len(last.Sinks) != 1 {
+		t.Fatalf("sync %s with sinks %+v, want completed with one sink", last.State, last.Sinks)
+	}
+	if s := last.Sinks[0]; s.Attempts != 3 || s.Status != "applied" || s.Applied != 2 {
+		t.Errorf("sink result %+v, want 3 attempts, applied 2", s)
+	}
+	if n := countLines(calls); n != 3 {
+		t.Errorf("command ran %d times, want 3", n)
+	}
+	stdin, _ := os.ReadFile(got)
+	if !strings.Contains(string(stdin), "name: vpc-1") || !strings.Contains(string(stdin), "name: vpc-2") {
+		t.Errorf("the command's stdin lacks the manifests:\n%s", stdin)
+	}
+	sy, _ := store.Sync(nil, last.ID)
+	if sy == nil || len(sy.Sinks) != 1 || sy.Sinks[0].Attempts != 3 {
+		t.Errorf("store sync record %+v, want the sink's 3 attempts", sy)
+	}
+	var states []string
+	for _, tr := range last.Transitions {
+		states = append(states, string(tr.State))
+	}
+	if !strings.Contains(strings.Join(states, ","), "reconciling") {
+		t.Errorf("transitions %v lack reconciling", states)
+	}
+}
+
+// A command that always fails opens its sink's circuit; another fabric keeps
+// syncing; a restart does not re-run a command for what it already applied.
+func TestExecSinkCircuitAndRestart(t *testing.T) {
+	bad, good, work, stateDir := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	calls := filepath.Join(work, "good-calls")
+	write(t, filepath.Join(bad, "raw", "a.yaml"), vpcDoc("vpc-a"))
+	write(t, filepath.Join(good, "raw", "b.yaml"), vpcDoc("vpc-b"))
+
+	store := newStore(t)
+	var opened []string
+	h := newHarness(t, reconciler.Options{Store: store, StateDir: stateDir, Backoff: fastRetries,
+		Breakers: resilience.BreakerOptions{OpenFor: time.Hour, OnChange: func(target string, _, to resilience.BreakerState) {
+			if to == resilience.BreakerOpen {
+				opened = append(opened, target)
+			}
+		}}})
+	goodSpec := reconciler.FabricSpec{Name: "good", Root: good, Hash: "g",
+		Sinks: []reconciler.SinkSpec{execSink(t, "exec-0", "cat >/dev/null; echo x >> "+calls)}}
+	badSpec := reconciler.FabricSpec{Name: "bad", Root: bad, Hash: "b",
+		Sinks: []reconciler.SinkSpec{execSink(t, "exec-0", "cat >/dev/null; echo nope >&2; exit 1")}}
+	h.apply(goodSpec, badSpec)
+	eventually(t, "first syncs", func() bool { return h.fabric("good").Attempted && h.fabric("bad").Attempted })
+	// 3 attempts per sync; a second sync's attempts open the circuit at 5.
+	_ = h.rec.Trigger("bad", reconciler.Trigger{Kind: "manual"})
+	eventually(t, "the bad sink's circuit to open", func() bool {
+		return h.rec.CircuitState("sink:bad/exec-0") == resilience.BreakerOpen
+	})
+	if h.fabric("bad").Last.State != reconciler.StateFailed {
+		t.Error("a fabric whose sink always fails did not fail its sync")
+	}
+	write(t, filepath.Join(good, "raw", "c.yaml"), vpcDoc("vpc-c"))
+	_ = h.rec.Trigger("good", reconciler.Trigger{Kind: "manual"})
+	eventually(t, "the good fabric to keep syncing", func() bool { return countLines(calls) == 2 })
+	if h.rec.CircuitState("sink:good/exec-0") != resilience.BreakerClosed {
+		t.Error("the good fabric's circuit is not closed")
+	}
+
+	// Restart: a new reconciler on the same state dir re-applies nothing.
+	h.stop()
+	h2 := newHarness(t, reconciler.Options{Store: newStore(t), StateDir: stateDir, Backoff: fastRetries})
+	h2.apply(goodSpec)
+	eventually(t, "first sync after restart", func() bool { return h2.fabric("good").Attempted })
+	if n := countLines(calls); n != 2 {
+		t.Errorf("after a restart the command ran again (%d runs, want 2)", n)
+	}
+	if s := h2.fabric("good").Last.Sinks; len(s) != 1 || s[0].Status != "unchanged" {
+		t.Errorf("sink after restart %+v, want unchanged", s)
+	}
+}
+
+func publisher(t *testing.T, path string, prune, allowEmpty, detect bool) reconciler.SinkSpec {
+	t.Helper()
+	p, err := directory.New(directory.Options{Path: path, Prune: prune, AllowEmpty: allowEmpty, DetectOnly: detect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reconciler.SinkSpec{Name: "directory-0", Sink: directory.NewSink(p), Prune: prune, AllowEmpty: allowEmpty, DetectOnly: detect}
+}
+
+// prune: true with an empty desired set is refused; detect-only reports a
+// hand-edited published file as drift and changes nothing.
+func TestDirectorySinkPruneGuardAndDrift(t *testing.T) {
+	root, out := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(root, "raw", "a.yaml"), vpcDoc("vpc-a"))
+	store := newStore(t)
+	h := newHarness(t, reconciler.Options{Store: store, StateDir: t.TempDir(), Backoff: fastRetries})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1", Sinks: []reconciler.SinkSpec{publisher(t, out, true, false, false)}})
+	eventually(t, "first sync", func() bool { return h.fabric("lab").Attempted })
+	published := filepath.Join(out, "current", "vpcs", "vpc-a.yaml")
+	if !exists(published) {
+		t.Fatalf("not published: %s", published)
+	}
+
+	// The desired set empties (managed/ wiped by mistake): refused.
+	if err := os.RemoveAll(filepath.Join(root, "managed", "vpcs", "vpc-a.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(root, "raw", "note.yaml"), "# just a comment\n") // makes ingestion change the tree
+	_ = h.rec.Trigger("lab", reconciler.Trigger{Kind: "manual"})
+	eventually(t, "the refusal", func() bool {
+		l := h.fabric("lab").Last
+		return l != nil && l.State == reconciler.StateFailed
+	})
+	last := h.fabric("lab").Last
+	if !strings.Contains(last.Error, "refusing to prune every resource") || !strings.Contains(last.Remediation, "allow_empty") {
+		t.Errorf("error %q / %q, want the empty-set refusal with its remediation", last.Error, last.Remediation)
+	}
+	if !exists(published) {
+		t.Error("the published resource was deleted despite the guard")
+	}
+
+	// Detect-only over a hand-edited published file.
+	root2, out2 := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(root2, "raw", "a.yaml"), vpcDoc("vpc-a"))
+	h.apply(reconciler.FabricSpec{Name: "pub", Root: root2, Hash: "p", Sinks: []reconciler.SinkSpec{publisher(t, out2, false, false, false)}})
+	eventually(t, "pub's first sync", func() bool { return h.fabric("pub").Attempted })
+	h.apply(reconciler.FabricSpec{Name: "pub", Root: root2, Hash: "p2", Sinks: []reconciler.SinkSpec{publisher(t, out2, false, false, true)}})
+	eventually(t, "pub restarted detect-only", func() bool { return h.fabric("pub").Attempted })
+	edited := filepath.Join(out2, "current", "vpcs", "vpc-a.yaml")
+	if err := os.WriteFile(edited, []byte("hand edit\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Readlink(filepath.Join(out2, "current"))
+	_ = h.rec.Trigger("pub", reconciler.Trigger{Kind: "manual"})
+	eventually(t, "drift to be reported", func() bool {
+		l := h.fabric("pub").Last
+		return l != nil && len(l.Sinks) == 1 && l.Sinks[0].Status == "drift"
+	})
+	after, _ := os.Readlink(filepath.Join(out2, "current"))
+	if b, _ := os.ReadFile(edited); string(b) != "hand edit\n" || before != after {
+		t.Error("detect-only changed the published tree")
+	}
+	evs, _ := store.Events(nil, 0, 1000)
+	found := false
+	for _, e := range evs {
+		if e.Type == state.EventDriftDetected && e.Fabric == "pub" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no drift_detected event")
+	}
+}

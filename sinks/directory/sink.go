@@ -1,0 +1,37 @@
+package directory
+
+import (
+	"context"
+	"strings"
+
+	"github.com/fgdproject/fgd/internal/fgd"
+	"github.com/fgdproject/fgd/reconciler"
+)
+
+// Sink adapts a Publisher to the reconciler: it publishes the whole desired
+// set every sync (Apply is idempotent, so an unchanged set publishes no new
+// tree), which also repairs hand edits of the published tree or, in
+// detect-only mode, reports them as drift.
+type Sink struct{ p *Publisher }
+
+var _ reconciler.Sink = (*Sink)(nil)
+
+// NewSink returns the reconciler's view of p.
+func NewSink(p *Publisher) *Sink { return &Sink{p: p} }
+
+// Apply publishes req.Desired as the tree of req.Revision.
+func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconciler.SinkOutcome, error) {
+	manifests := make([]Manifest, len(req.Desired))
+	for i, r := range req.Desired {
+		manifests[i] = Manifest{
+			Path: strings.TrimPrefix(r.Path, fgd.ManagedDir+"/"),
+			Body: r.Body, Key: r.Key, Hash: r.Hash,
+		}
+	}
+	rev := req.Revision
+	if rev == "" {
+		rev = "local"
+	}
+	res, err := s.p.Apply(ctx, rev, manifests)
+	return reconciler.SinkOutcome{Drift: res.Drift}, err
+}
