@@ -26,44 +26,48 @@ type fabricSummary struct {
 	Sinks     []string `json:"sinks,omitempty"`
 }
 
+// checkConfigOpts are the flags of fgd check-config.
+type checkConfigOpts struct {
+	output *string
+}
+
+// flags defines the flag set of fgd check-config, which the command and
+// shell completion both use.
+func (o *checkConfigOpts) flags() *flag.FlagSet {
+	fs := newFlagSet("check-config")
+	o.output = outputFlag(fs)
+	return fs
+}
+
+var checkConfigHelp = help{
+	usage: "fgd check-config FILE [--output text|json]",
+	about: `Checks a configuration file and reports every problem in it at once, each
+with its line and key path (fabrics[0].source.git.interval), without
+starting anything. Secret files it names must exist and must not be
+readable by every user. docs/configuration.md describes every key.`,
+	examples: []string{
+		"fgd check-config /etc/fgd/config.yaml",
+		"fgd check-config config.yaml --output json",
+		"# after editing the daemon's config, before reloading it:",
+		"fgd check-config /etc/fgd/config.yaml && systemctl reload fgd",
+	},
+	exits: "0  the file is valid\n1  the file is not valid, or cannot be read\n2  usage error",
+}
+
 // cmdCheckConfig validates a configuration file: exit 0 and a one-line
 // summary when it is valid, 1 with every problem when it is not, 2 on a
 // usage error.
 func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	output := fs.String("output", "text", "output format: text or json")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fgd check-config FILE [--output text|json]")
-		fmt.Fprintln(stderr, "\nChecks a configuration file and reports every problem in it.")
-		fmt.Fprintln(stderr, "Exit status: 0 valid, 1 not valid, 2 usage error.")
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	// Flags may come before or after FILE.
-	var files []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	var o checkConfigOpts
+	fs := o.flags()
+	files, code, ok := parse(fs, checkConfigHelp, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if len(files) != 1 {
-		fmt.Fprintf(stderr, "fgd check-config: want exactly one FILE, got %d\n", len(files))
-		fs.Usage()
-		return 2
+		return usageError(stderr, "check-config", checkConfigHelp, fmt.Sprintf("want exactly one FILE, got %d", len(files)))
 	}
-	if *output != "text" && *output != "json" {
-		fmt.Fprintf(stderr, "fgd check-config: --output must be text or json, not %q\n", *output)
-		return 2
-	}
+	output := o.output
 	file := files[0]
 
 	res := checkResult{File: file}
@@ -85,7 +89,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	if *output == "json" {
+	if *output == outputJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(res)

@@ -69,7 +69,7 @@ fabrics:
 		{name: "two files", args: []string{valid, one}, code: 2, inStderr: []string{"got 2"}},
 		{name: "bad output", args: []string{valid, "--output", "yaml"}, code: 2, inStderr: []string{`--output must be text or json, not "yaml"`}},
 		{name: "unknown flag", args: []string{"--verbose", valid}, code: 2, inStderr: []string{"flag provided but not defined"}},
-		{name: "help", args: []string{"-h"}, code: 0, inStderr: []string{"Usage: fgd check-config"}},
+		{name: "help", args: []string{"-h"}, code: 0, inStdout: []string{"Usage: fgd check-config"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,7 +15,10 @@ import (
 	"github.com/fgdproject/fgd/internal/httpapi"
 	"github.com/fgdproject/fgd/internal/sdnotify"
 	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/sinks/directory"
+	execsink "github.com/fgdproject/fgd/sinks/exec"
 	"github.com/fgdproject/fgd/sources/dir"
+	"github.com/fgdproject/fgd/sources/git"
 )
 
 // daemon holds what `fgd run` shares between its actors: the current config
@@ -25,14 +29,19 @@ type daemon struct {
 	notifier *sdnotify.Notifier
 	reloadOK prometheus.Gauge
 	reloadTS prometheus.Gauge
+	git      *git.Hub
 
 	mu  sync.Mutex // serializes reloads
 	cfg *config.Config
+	// cur is the configuration in force, for readers that must not wait
+	// for a reload (webhooks).
+	cur atomic.Pointer[config.Config]
 }
 
 func newDaemon(log *slog.Logger, reg prometheus.Registerer, rec *reconciler.Reconciler, n *sdnotify.Notifier, cfg *config.Config) *daemon {
 	d := &daemon{
 		log: log, rec: rec, notifier: n, cfg: cfg,
+		git: git.NewHub(cfg.StateDir, log, git.NewMetrics(reg)),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "fgd_config_last_reload_successful",
 			Help: "1 when the last configuration load (start or reload) succeeded, 0 when it was rejected.",
@@ -43,6 +52,7 @@ func newDaemon(log *slog.Logger, reg prometheus.Registerer, rec *reconciler.Reco
 		}),
 	}
 	reg.MustRegister(d.reloadOK, d.reloadTS)
+	d.cur.Store(cfg)
 	return d
 }
 
@@ -50,7 +60,12 @@ func newDaemon(log *slog.Logger, reg prometheus.Registerer, rec *reconciler.Reco
 func (d *daemon) start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.rec.Apply(ctx, d.specs(d.cfg)); err != nil {
+	specs, err := d.specs(d.cfg)
+	if err != nil {
+		d.reloadOK.Set(0)
+		return err
+	}
+	if err := d.rec.Apply(ctx, specs); err != nil {
 		d.reloadOK.Set(0)
 		return err
 	}
@@ -76,7 +91,11 @@ func (d *daemon) reload(ctx context.Context) error {
 		d.log.Warn("config reload: these settings take effect only after a restart", "keys", strings.Join(keys, ","))
 	}
 	ch := config.DiffFabrics(d.cfg, next)
-	if err := d.rec.Apply(ctx, d.specs(next)); err != nil {
+	specs, err := d.specs(next)
+	if err == nil {
+		err = d.rec.Apply(ctx, specs)
+	}
+	if err != nil {
 		d.reloadOK.Set(0)
 		d.log.Error("config reload failed to apply", "err", err)
 		return fmt.Errorf("reload %s: %w", d.cfg.File, err)
@@ -88,6 +107,7 @@ func (d *daemon) reload(ctx context.Context) error {
 }
 
 func (d *daemon) loaded() {
+	d.cur.Store(d.cfg)
 	d.reloadOK.Set(1)
 	d.reloadTS.SetToCurrentTime()
 	_ = d.notifier.Status(fmt.Sprintf("%d fabrics configured", len(d.cfg.Fabrics)))
@@ -107,7 +127,7 @@ func restartOnly(keys []string) []string {
 
 // specs turns the configured fabrics into what the reconciler runs.
 // Suspended fabrics are not run.
-func (d *daemon) specs(cfg *config.Config) []reconciler.FabricSpec {
+func (d *daemon) specs(cfg *config.Config) ([]reconciler.FabricSpec, error) {
 	var out []reconciler.FabricSpec
 	for _, f := range cfg.Fabrics {
 		if f.Suspended {
@@ -115,10 +135,11 @@ func (d *daemon) specs(cfg *config.Config) []reconciler.FabricSpec {
 			continue
 		}
 		spec := reconciler.FabricSpec{Name: f.Name, Hash: config.FabricHash(f)}
-		if len(f.Sinks) > 0 {
-			d.log.Warn("sinks are not applied by this build of fgd yet; the fabric is ingested only",
-				"fabric", f.Name, "sinks", len(f.Sinks))
+		sinks, err := d.sinks(f)
+		if err != nil {
+			return nil, err
 		}
+		spec.Sinks = sinks
 		switch {
 		case f.Source.Dir != nil:
 			src := *f.Source.Dir
@@ -131,13 +152,43 @@ func (d *daemon) specs(cfg *config.Config) []reconciler.FabricSpec {
 				}, dir.Options{Debounce: src.Debounce, Rescan: src.RescanInterval, Logger: log})
 			}
 		case f.Source.Git != nil:
-			// The git source is not part of this build yet: the fabric is
-			// listed and fails its syncs with a clear reason.
-			spec.Unsupported = "git sources are not supported by this build of fgd yet; use a dir source"
+			if err := d.git.Spec(&spec, f.Source.Git); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, spec)
 	}
-	return out
+	return out, nil
+}
+
+// sinks builds a fabric's sinks; each is named by its kind and position
+// ("directory-0", "exec-1"), which names its inventory in the state dir.
+func (d *daemon) sinks(f config.Fabric) ([]reconciler.SinkSpec, error) {
+	var out []reconciler.SinkSpec
+	for i, s := range f.Sinks {
+		log := d.log.With("fabric", f.Name)
+		switch {
+		case s.Directory != nil:
+			c := s.Directory
+			p, err := directory.New(directory.Options{Path: c.Path, Prune: c.Prune, AllowEmpty: c.AllowEmpty,
+				DetectOnly: c.Mode == config.ModeDetectOnly, Logger: log})
+			if err != nil {
+				return nil, fmt.Errorf("fabric %s: sink %d: %w", f.Name, i, err)
+			}
+			out = append(out, reconciler.SinkSpec{Name: fmt.Sprintf("directory-%d", i), Sink: directory.NewSink(p),
+				Prune: c.Prune, AllowEmpty: c.AllowEmpty, DetectOnly: c.Mode == config.ModeDetectOnly})
+		case s.Exec != nil:
+			c := s.Exec
+			r, err := execsink.New(execsink.Options{Command: c.Command, PruneCommand: c.PruneCommand, Env: c.Env,
+				EnvFiles: c.EnvFiles, Dir: c.Dir, Timeout: c.Timeout, Logger: log})
+			if err != nil {
+				return nil, fmt.Errorf("fabric %s: sink %d: %w", f.Name, i, err)
+			}
+			out = append(out, reconciler.SinkSpec{Name: fmt.Sprintf("exec-%d", i), Sink: execsink.NewSink(r),
+				Prune: len(c.PruneCommand) > 0, DetectOnly: c.Mode == config.ModeDetectOnly})
+		}
+	}
+	return out, nil
 }
 
 // readiness reports, per fabric, whether its first sync was attempted.

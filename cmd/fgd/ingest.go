@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,39 +30,80 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 	return ingestCommand("plan", args, stdout, stderr)
 }
 
+// ingestOpts are the flags of fgd ingest and fgd plan (plan adds
+// --detailed-exitcode).
+type ingestOpts struct {
+	name        string // "ingest" or "plan"
+	fabric      *string
+	output      *string
+	lockTimeout *time.Duration
+	detailed    bool
+}
+
+// flags defines the flag set of o.name, which the command and shell
+// completion both use.
+func (o *ingestOpts) flags() *flag.FlagSet {
+	fs := newFlagSet(o.name)
+	o.fabric = fs.String("fabric", "", "the fabric's `NAME` in provenance annotations (default: the manifest's fabric, else the folder's name)")
+	o.output = outputFlag(fs)
+	o.lockTimeout = fs.Duration("lock-timeout", ingest.DefaultLockTimeout, "wait at most this `DURATION` while another fgd works on the same FGD")
+	if o.name == "plan" {
+		fs.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error")
+	}
+	return fs
+}
+
+var ingestHelp = help{
+	usage: "fgd ingest DIR [--fabric NAME] [--output text|json] [--lock-timeout DURATION]",
+	about: `Ingests the FGD in DIR once: every YAML file in raw/ (and any YAML file
+outside managed/, unmanaged/ and .hnp/) becomes one normalized file per
+resource in managed/, or goes to unmanaged/ with a .metadata sidecar saying
+why; the originals move to .hnp/archive/. Run 'fgd plan DIR' first to see
+what it would do. Safe to run while the daemon watches the same FGD: one
+writer at a time holds .hnp/lock.`,
+	examples: []string{
+		"fgd ingest /srv/fgd/dc1",
+		"fgd ingest /srv/fgd/dc1 --fabric dc1 --output json",
+	},
+	exits: `0  every file was handled (routing a file to unmanaged/ is handling it)
+1  error: a file could not be read or moved (it is left in place), or the run stopped
+2  usage error`,
+}
+
+var planHelp = help{
+	usage: "fgd plan DIR [--detailed-exitcode] [--fabric NAME] [--output text|json] [--lock-timeout DURATION]",
+	about: `Shows what 'fgd ingest DIR' would do — layout repairs, files ingested or
+routed to unmanaged/ with the reasons, resources created or updated,
+conflicts — and writes nothing at all (not even a lock file).`,
+	examples: []string{
+		"fgd plan /srv/fgd/dc1",
+		"fgd plan /srv/fgd/dc1 --output json",
+		"# in a script: 0 nothing to do, 2 changes pending, 1 error",
+		"fgd plan /srv/fgd/dc1 --detailed-exitcode",
+	},
+	exits: `0  the plan was computed (with --detailed-exitcode: nothing to do)
+1  error: a file cannot be read, or the FGD cannot be examined
+2  usage error; with --detailed-exitcode also: changes are pending`,
+}
+
 func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 	dry := name == "plan"
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fabric := fs.String("fabric", "", "fabric name for provenance annotations (default: the manifest's, else the folder's name)")
-	output := fs.String("output", "text", "output format: text or json")
-	lockTimeout := fs.Duration("lock-timeout", ingest.DefaultLockTimeout, "how long to wait for another fgd working on the same FGD")
-	detailed := false
+	o := ingestOpts{name: name}
+	fs := o.flags()
+	h := ingestHelp
 	if dry {
-		fs.BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error")
+		h = planHelp
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: fgd %s DIR [flags]\n\n", name)
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
+	pos, code, ok := parse(fs, h, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "fgd %s: give exactly one FGD folder (got %d arguments); see fgd %s --help\n", name, len(pos), name)
-		return 2
-	}
-	if *output != "text" && *output != "json" {
-		fmt.Fprintf(stderr, "fgd %s: --output must be text or json, not %q\n", name, *output)
-		return 2
+		return usageError(stderr, name, h, fmt.Sprintf("give exactly one FGD folder (got %d arguments)", len(pos)))
 	}
 	dir := pos[0]
-	if *fabric == "" {
-		*fabric = ingest.DefaultFabric(dir)
+	if *o.fabric == "" {
+		*o.fabric = ingest.DefaultFabric(dir)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -75,13 +115,13 @@ func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	rep, err := ingest.Run(ctx, dir, reg, ingest.Options{
-		Fabric: *fabric, DryRun: dry, LockTimeout: *lockTimeout, Logger: logger, Now: time.Now,
+		Fabric: *o.fabric, DryRun: dry, LockTimeout: *o.lockTimeout, Logger: logger, Now: time.Now,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "fgd %s: %s\n", name, strings.TrimPrefix(err.Error(), "fgd: "))
 		return 1
 	}
-	if *output == "json" {
+	if *o.output == outputJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -99,7 +139,7 @@ func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case rep.Failures():
 		return 1
-	case dry && detailed && rep.Changed:
+	case dry && o.detailed && rep.Changed:
 		return 2
 	}
 	return 0
@@ -113,24 +153,4 @@ func isFailure(rep *ingest.Report, file string) bool {
 		}
 	}
 	return true // a discovery error: no file result
-}
-
-// parseInterspersed parses flags placed before or after the positional
-// arguments (fgd ingest DIR --fabric x) and returns the positionals.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,33 +17,59 @@ import (
 	"github.com/fgdproject/fgd/internal/logging"
 	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/internal/sdnotify"
+	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/reconciler"
 	"log/slog"
 )
 
+// runOpts are the flags of fgd run.
+type runOpts struct {
+	config, level, format *string
+}
+
+// flags defines the flag set of fgd run, which the command and shell
+// completion both use. --log.level and --log.format, the names of earlier
+// releases, stay accepted as hidden aliases.
+func (o *runOpts) flags() *flag.FlagSet {
+	fs := newFlagSet("run")
+	o.config = fs.String("config", "/etc/fgd/config.yaml", "read the configuration from this `FILE`")
+	o.level = choice(fs, "log-level", "", "log at this `LEVEL` and above: debug, info, warn or error (default: the config's log.level)",
+		[]string{"debug", "info", "warn", "error"}, nil)
+	o.format = choice(fs, "log-format", "", "write logs in this `FORMAT`: auto, json or text (default: the config's log.format)",
+		[]string{"auto", "json", "text"}, nil)
+	addAlias(fs, "log.level", "log-level")
+	addAlias(fs, "log.format", "log-format")
+	return fs
+}
+
+var runHelp = help{
+	usage: "fgd run [--config FILE] [--log-level LEVEL] [--log-format FORMAT]",
+	about: `Runs the daemon: keeps every configured fabric's FGD ingested, one sync at a
+time per fabric, and serves /healthz, /readyz, /metrics and POST /-/reload on
+the config's listen address. SIGHUP (systemctl reload fgd) or POST /-/reload
+reloads the config; an invalid new config is refused and the old one keeps
+running. SIGTERM or SIGINT lets running syncs finish (shutdown_timeout) and
+exits 0. Logs go to stderr (journald under systemd).`,
+	examples: []string{
+		"fgd run --config /etc/fgd/config.yaml",
+		"fgd run --config config.yaml --log-level debug --log-format text",
+	},
+	exits: `0  stopped by SIGTERM or SIGINT after draining
+1  the config is not valid, the listen address is taken, or the daemon failed
+2  usage error`,
+}
+
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fgd run --config FILE [--log.level LEVEL] [--log.format FORMAT]")
-		fmt.Fprintln(stderr, "\nRuns the daemon: watches every configured fabric, keeps its FGD ingested, serves /healthz, /readyz and /metrics.")
-		fmt.Fprintln(stderr, "SIGHUP (or POST /-/reload) reloads the config; SIGTERM drains running syncs and exits 0.")
-		fmt.Fprintln(stderr, "\nExample:\n  fgd run --config /etc/fgd/config.yaml --log.level debug\n\nFlags:")
-		fs.PrintDefaults()
+	var o runOpts
+	fs := o.flags()
+	pos, code, ok := parse(fs, runHelp, args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	cfgPath := fs.String("config", "/etc/fgd/config.yaml", "path of the configuration file")
-	level := fs.String("log.level", "", "log level: debug, info, warn, error (default: the config's log.level)")
-	format := fs.String("log.format", "", "log format: auto, json, text (default: the config's log.format)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if len(pos) > 0 {
+		return usageError(stderr, "run", runHelp, fmt.Sprintf("unexpected argument %q (the config is given with --config)", pos[0]))
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "fgd run: unexpected argument %q (the config is given with --config)\n", fs.Arg(0))
-		return 2
-	}
+	cfgPath, level, format := o.config, o.level, o.format
 
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -79,7 +104,13 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load the embedded CRD schemas: %w", err)
 	}
+	store, err := state.New()
+	if err != nil {
+		return err
+	}
 	rec, err := reconciler.New(reconciler.Options{
+		Store:              store,
+		StateDir:           cfg.StateDir,
 		Logger:             log,
 		Metrics:            reconciler.NewMetrics(reg),
 		Registry:           registry,
@@ -96,6 +127,8 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 		Gatherer:        reg,
 		Readiness:       readiness(rec),
 		Reload:          d.reload,
+		Hooks:           hookTarget{d},
+		Registerer:      reg,
 		Logger:          log,
 		ShutdownTimeout: shutdownGrace,
 	})

@@ -9,23 +9,45 @@ import (
 	"github.com/fgdproject/fgd/internal/buildinfo"
 )
 
+// versionOpts are the flags of fgd version.
+type versionOpts struct {
+	output *string
+}
+
+// flags defines the flag set of fgd version, which the command and shell
+// completion both use.
+func (o *versionOpts) flags() *flag.FlagSet {
+	fs := newFlagSet("version")
+	o.output = outputFlag(fs)
+	return fs
+}
+
+var versionHelp = help{
+	usage: "fgd version [--output text|json]",
+	about: "Prints fgd's version, the Git revision it was built from and the Go version.",
+	examples: []string{
+		"fgd version",
+		"fgd version --output json",
+	},
+	exits: "0  printed\n2  usage error",
+}
+
 func cmdVersion(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	output := fs.String("output", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	var o versionOpts
+	fs := o.flags()
+	pos, code, ok := parse(fs, versionHelp, args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "version", versionHelp, fmt.Sprintf("unexpected argument %q", pos[0]))
 	}
 	v, rev, gov := buildinfo.Info()
-	switch *output {
-	case "json":
+	if *o.output == outputJSON {
 		_ = json.NewEncoder(stdout).Encode(map[string]string{"version": v, "revision": rev, "go_version": gov})
-	case "text":
-		fmt.Fprintf(stdout, "fgd %s (revision %s, %s)\n", v, orUnknown(rev), gov)
-	default:
-		fmt.Fprintf(stderr, "fgd version: --output must be text or json, not %q\n", *output)
-		return 2
+		return 0
 	}
+	fmt.Fprintf(stdout, "fgd %s (revision %s, %s)\n", v, orUnknown(rev), gov)
 	return 0
 }
 

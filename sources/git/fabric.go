@@ -1,0 +1,213 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/fgdproject/fgd/internal/config"
+	"github.com/fgdproject/fgd/internal/resilience"
+	"github.com/fgdproject/fgd/reconciler"
+)
+
+// Hub owns the clones and pollers of the daemon's git fabrics: one per
+// (URL, branch), shared by every fabric whose FGD lives in that repository
+// (a monorepo gets one clone and one head check per interval). A poller
+// runs while at least one fabric subscribes to it.
+type Hub struct {
+	stateDir string
+	log      *slog.Logger
+	metrics  *Metrics
+
+	mu    sync.Mutex
+	repos map[string]*gitEntry
+}
+
+type gitEntry struct {
+	repo   *Repo
+	poller *Poller
+	subs   int
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewHub returns a Hub keeping its clones below stateDir/git.
+func NewHub(stateDir string, log *slog.Logger, metrics *Metrics) *Hub {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Hub{stateDir: stateDir, log: log, metrics: metrics, repos: map[string]*gitEntry{}}
+}
+
+func repoKey(url, branch string) string { return url + "\n" + branch }
+
+// entry returns the shared clone of src's repository, opening it on first
+// use. Settings that belong to the repository (auth, timeout, author) come
+// from the first fabric that names it; the config validator keeps fabrics
+// of one repository consistent.
+func (h *Hub) entry(src *config.GitSource) (*gitEntry, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	key := repoKey(src.URL, src.Branch)
+	if e, ok := h.repos[key]; ok {
+		return e, nil
+	}
+	dir, err := filepath.Abs(DirFor(h.stateDir, src.URL, src.Branch))
+	if err != nil {
+		return nil, err
+	}
+	repo, err := Open(Options{
+		URL: src.URL, Branch: src.Branch, Auth: src.Auth, Timeout: src.Timeout,
+		Dir: dir, Author: src.Author, Logger: h.log, Metrics: h.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &gitEntry{repo: repo, poller: NewPoller(repo, src.Interval, h.log)}
+	h.repos[key] = e
+	return e, nil
+}
+
+// acquire starts the entry's poller for its first subscriber.
+func (h *Hub) acquire(e *gitEntry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e.subs++
+	if e.subs > 1 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.done = cancel, make(chan struct{})
+	go func() {
+		defer close(e.done)
+		if err := e.poller.Run(ctx); err != nil {
+			h.log.Error("git poller stopped", "remote", e.repo.Remote(), "err", err)
+		}
+	}()
+}
+
+// release stops the poller when its last subscriber leaves.
+func (h *Hub) release(e *gitEntry) {
+	h.mu.Lock()
+	e.subs--
+	if e.subs > 0 {
+		h.mu.Unlock()
+		return
+	}
+	cancel, done := e.cancel, e.done
+	h.mu.Unlock()
+	cancel()
+	<-done
+}
+
+// Kick makes the poller of url/branch poll now (webhooks).
+func (h *Hub) Kick(url, branch string) {
+	h.mu.Lock()
+	e, ok := h.repos[repoKey(url, branch)]
+	h.mu.Unlock()
+	if ok {
+		e.poller.Kick()
+	}
+}
+
+// Spec fills in the git side of a fabric's reconciler spec.
+func (h *Hub) Spec(spec *reconciler.FabricSpec, src *config.GitSource) error {
+	e, err := h.entry(src)
+	if err != nil {
+		return fmt.Errorf("fabric %s: %w", spec.Name, err)
+	}
+	spec.Git = &reconciler.GitSpec{
+		Repo: gitRepo{e.repo},
+		Path: src.Path,
+		Push: src.Push,
+		Pushed: func(rev string) {
+			e.repo.Seen(plumbing.NewHash(rev))
+		},
+	}
+	sub := src.Path
+	spec.NewSource = func(trigger func(reconciler.Trigger)) (reconciler.Source, error) {
+		return &gitSource{hub: h, entry: e, sub: sub, trigger: trigger}, nil
+	}
+	return nil
+}
+
+// gitSource subscribes a fabric to its repository's poller for as long as
+// the fabric runs.
+type gitSource struct {
+	hub     *Hub
+	entry   *gitEntry
+	sub     string
+	trigger func(reconciler.Trigger)
+}
+
+var _ reconciler.Source = (*gitSource)(nil)
+
+func (s *gitSource) Run(ctx context.Context) error {
+	s.hub.acquire(s.entry)
+	defer s.hub.release(s.entry)
+	unsubscribe := s.entry.poller.Subscribe(s.sub, func(reason string) {
+		s.trigger(reconciler.Trigger{Kind: "poll", Detail: reason})
+	})
+	defer unsubscribe()
+	<-ctx.Done()
+	return nil
+}
+
+// gitRepo adapts *Repo to the reconciler's Repository, and git's error
+// kinds to the reconciler's retry classes.
+type gitRepo struct{ r *Repo }
+
+var _ reconciler.Repository = gitRepo{}
+
+func (g gitRepo) Remote() string { return g.r.Remote() }
+
+func (g gitRepo) Do(ctx context.Context, fn func(ctx context.Context, w reconciler.Worktree) error) error {
+	return g.r.Do(ctx, func(ctx context.Context, w *Worktree) error {
+		return fn(ctx, gitWorktree{w, g.r})
+	})
+}
+
+type gitWorktree struct {
+	w *Worktree
+	r *Repo
+}
+
+func (g gitWorktree) Update(ctx context.Context) (string, error) {
+	h, err := g.w.Update(ctx)
+	return h.String(), classifyGit(g.r, err)
+}
+
+func (g gitWorktree) Path(sub string) (string, error) { return g.w.Path(sub) }
+
+func (g gitWorktree) Commit(ctx context.Context, sub, message string) (string, bool, error) {
+	h, ok, err := g.w.Commit(ctx, sub, message)
+	return h.String(), ok, classifyGit(g.r, err)
+}
+
+func (g gitWorktree) Push(ctx context.Context) (bool, error) {
+	err := g.w.Push(ctx)
+	if errors.Is(err, ErrPushRejected) {
+		return true, nil
+	}
+	return false, classifyGit(g.r, err)
+}
+
+// classifyGit maps git failures to what the reconciler does next: bad
+// credentials or a missing repository need a human (stalled: no retries,
+// no circuit); anything else from the network is transient.
+func classifyGit(r *Repo, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case IsAuth(err):
+		return resilience.Stalled(err, fmt.Sprintf("check the credentials (auth.*_file) or host key (known_hosts_file) for %s", r.Remote()))
+	case IsNotFound(err):
+		return resilience.Stalled(err, fmt.Sprintf("check that %s and branch %s exist and that the credentials can read them", r.Remote(), r.Branch()))
+	}
+	return err
+}

@@ -1,0 +1,88 @@
+package gittest
+
+import (
+	"crypto/subtle"
+	"io"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// HTTPServer serves every bare repository below a root over git's smart HTTP
+// protocol (git http-backend) on 127.0.0.1, behind basic auth when a
+// password is set, and counts the requests by kind.
+type HTTPServer struct {
+	srv *httptest.Server
+
+	// InfoRefs counts GET …/info/refs (ref advertisements: ls-remote, and the
+	// first request of every fetch and push).
+	InfoRefs atomic.Int64
+	// UploadPack counts POST …/git-upload-pack (fetches and clones).
+	UploadPack atomic.Int64
+	// ReceivePack counts POST …/git-receive-pack (pushes).
+	ReceivePack atomic.Int64
+	// Unauthorized counts requests refused with 401.
+	Unauthorized atomic.Int64
+}
+
+// NewHTTPServer starts a server for the repositories below root. When
+// password is not empty, every request needs basic auth with user and
+// password. The server is closed when the test ends.
+func NewHTTPServer(tb testing.TB, root, user, password string) *HTTPServer {
+	tb.Helper()
+	gitBin := RequireGit(tb)
+	s := &HTTPServer{}
+	backend := &cgi.Handler{
+		Path: gitBin,
+		Args: []string{"http-backend"},
+		Dir:  root,
+		// The backend's complaints (e.g. about a missing repository) reach
+		// the client as HTTP errors already.
+		Stderr: io.Discard,
+		Env: []string{
+			"GIT_PROJECT_ROOT=" + root,
+			"GIT_HTTP_EXPORT_ALL=1",
+			"GIT_CONFIG_NOSYSTEM=1",
+			"HOME=" + root,
+			"PATH=" + os.Getenv("PATH"),
+		},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if password != "" {
+			u, p, ok := r.BasicAuth()
+			if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(user)) != 1 ||
+				subtle.ConstantTimeCompare([]byte(p), []byte(password)) != 1 {
+				s.Unauthorized.Add(1)
+				w.Header().Set("WWW-Authenticate", `Basic realm="gittest"`)
+				http.Error(w, "authentication required", http.StatusUnauthorized)
+				return
+			}
+		}
+		switch {
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/info/refs"):
+			s.InfoRefs.Add(1)
+		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
+			s.UploadPack.Add(1)
+		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack"):
+			s.ReceivePack.Add(1)
+		}
+		backend.ServeHTTP(w, r)
+	}))
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+// URL is the http:// URL of the repository name below the root.
+func (s *HTTPServer) URL(name string) string { return s.srv.URL + "/" + name }
+
+// Close stops the server: later requests fail to connect.
+func (s *HTTPServer) Close() { s.srv.Close() }
+
+// Counts returns info/refs, upload-pack and receive-pack requests so far.
+func (s *HTTPServer) Counts() (infoRefs, uploadPack, receivePack int64) {
+	return s.InfoRefs.Load(), s.UploadPack.Load(), s.ReceivePack.Load()
+}

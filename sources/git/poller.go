@@ -1,0 +1,234 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Reasons passed to the trigger functions of a Poller's subscribers.
+const (
+	// ReasonStartup is given to every subscriber once, at the first poll (or
+	// when it subscribes after it), whatever the remote said: every fabric
+	// gets its first sync.
+	ReasonStartup = "startup"
+	// ReasonPoll is given when an interval's head check saw the branch move
+	// and the change touches the subscriber's path.
+	ReasonPoll = "poll"
+	// ReasonKick is given instead when the check was asked for by Kick (a
+	// webhook).
+	ReasonKick = "kick"
+)
+
+// DefaultInterval is the poll interval of a zero interval.
+const DefaultInterval = time.Minute
+
+// Poller checks a Repo's remote head at an interval (±10% jitter) and wakes
+// the subscribers whose path the change touched. An unchanged head costs one
+// ref advertisement and no fetch; fgd's own commits wake nobody.
+type Poller struct {
+	r        *Repo
+	interval time.Duration
+	log      *slog.Logger
+	kick     chan struct{}
+
+	mu     sync.Mutex
+	subs   map[int]subscription
+	nextID int
+	polled bool          // the first poll happened
+	last   plumbing.Hash // the head seen by the last successful check
+	errMsg string        // the last check's error, to log changes only
+
+	// afterPoll, when set (by the package's tests only), is called when a
+	// poll has triggered its subscribers.
+	afterPoll func()
+}
+
+type subscription struct {
+	sub     string
+	trigger func(reason string)
+}
+
+// NewPoller returns a Poller of r; run it with Run. A nil logger means the
+// Repo's.
+func NewPoller(r *Repo, interval time.Duration, logger *slog.Logger) *Poller {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	log := r.log // carries remote and branch
+	if logger != nil {
+		log = logger.With("remote", r.remote, "branch", r.o.Branch)
+	}
+	return &Poller{
+		r:        r,
+		interval: interval,
+		log:      log,
+		kick:     make(chan struct{}, 1),
+		subs:     map[int]subscription{},
+	}
+}
+
+// Subscribe registers trigger for the FGD at sub ("." for the whole
+// repository): it is called, without blocking for long, when a change
+// touches sub. A subscriber added after the first poll is triggered with
+// ReasonStartup at once. The returned function unsubscribes.
+func (p *Poller) Subscribe(sub string, trigger func(reason string)) (unsubscribe func()) {
+	p.mu.Lock()
+	id := p.nextID
+	p.nextID++
+	p.subs[id] = subscription{sub: sub, trigger: trigger}
+	late := p.polled
+	p.mu.Unlock()
+	if late {
+		trigger(ReasonStartup)
+	}
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		delete(p.subs, id)
+	}
+}
+
+// Seen records h as fgd's own commit (a push it made): a poll that sees it
+// wakes nobody. Commits made with Worktree.Commit are recorded already.
+func (p *Poller) Seen(h plumbing.Hash) { p.r.Seen(h) }
+
+// Kick asks for a poll now (a webhook arrived); kicks during a poll coalesce
+// into one more poll.
+func (p *Poller) Kick() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run polls at once, then every interval ±10% and on every Kick, until ctx
+// is done; it returns nil then.
+func (p *Poller) Run(ctx context.Context) error {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		reason := ReasonPoll
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-p.kick:
+			reason = ReasonKick
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+		}
+		p.poll(ctx, reason)
+		timer.Reset(time.Duration(float64(p.interval) * (0.9 + 0.2*rand.Float64())))
+	}
+}
+
+// poll checks the head once and triggers whom the change concerns.
+func (p *Poller) poll(ctx context.Context, reason string) {
+	if p.afterPoll != nil {
+		defer p.afterPoll()
+	}
+	head, err := p.r.RemoteHead(ctx)
+	p.mu.Lock()
+	first := !p.polled
+	p.polled = true
+	last := p.last
+	p.noteError(err)
+	if err == nil {
+		p.last = head
+	}
+	p.mu.Unlock()
+
+	switch {
+	case first:
+		p.trigger(ReasonStartup, nil, true)
+		return
+	case err != nil, head == last:
+		return
+	}
+	paths, all := p.changes(ctx, last, head)
+	p.trigger(reason, paths, all)
+}
+
+// changes returns the paths others changed between the heads last and head,
+// or all=true when that cannot be known.
+func (p *Poller) changes(ctx context.Context, last, head plumbing.Hash) (paths []string, all bool) {
+	if last.IsZero() {
+		return nil, true
+	}
+	r := p.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Skip fgd's own commits: only what others changed wakes anybody.
+	base := head
+	for i := 0; i < ownCommits && base != last && r.isOwn(base); i++ {
+		have, err := r.ensureCommit(ctx, base)
+		if err != nil || !have {
+			return nil, true
+		}
+		c, err := r.commit(base)
+		if err != nil || c == nil || len(c.ParentHashes) == 0 {
+			return nil, true
+		}
+		base = c.ParentHashes[0]
+	}
+	if base == last {
+		p.log.Debug("the branch moved by fgd's own commits only", "revision", head.String())
+		return nil, false
+	}
+	if have, err := r.ensureCommit(ctx, base); err != nil || !have {
+		if err != nil {
+			p.log.Warn("cannot fetch the new head to see what changed: waking every fabric of the repository", "revision", base.String(), "err", err)
+		}
+		return nil, true
+	}
+	paths, err := r.changedPaths(ctx, last, base)
+	if err != nil {
+		if !errors.Is(err, ErrUnknownBase) {
+			p.log.Warn("cannot tell what changed: waking every fabric of the repository", "err", err)
+		}
+		return nil, true
+	}
+	p.log.Debug("the branch moved", "from", last.String(), "to", head.String(), "paths", len(paths))
+	return paths, false
+}
+
+// trigger calls the subscribers whose path is touched (all of them when
+// all is set).
+func (p *Poller) trigger(reason string, paths []string, all bool) {
+	p.mu.Lock()
+	var fire []func(string)
+	for _, s := range p.subs {
+		if all || Touches(paths, s.sub) {
+			fire = append(fire, s.trigger)
+		}
+	}
+	p.mu.Unlock()
+	for _, f := range fire {
+		f(reason)
+	}
+}
+
+// noteError logs a failed check when its message differs from the last
+// one, and the recovery; repeats go to debug. Callers hold p.mu.
+func (p *Poller) noteError(err error) {
+	switch {
+	case err == nil && p.errMsg != "":
+		p.log.Info("the remote head check works again")
+		p.errMsg = ""
+	case err != nil && err.Error() != p.errMsg:
+		p.log.Warn("remote head check failed", "err", err)
+		p.errMsg = err.Error()
+	case err != nil:
+		p.log.Debug("remote head check failed", "err", err)
+	}
+}

@@ -1,0 +1,153 @@
+package git
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	gogit "github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// maxPacks is the number of pack files past which the next Update clones
+// afresh: every fetch adds one, and go-git does not repack, so lookups would
+// slow down for ever. Only Update, which holds the working tree, may discard
+// the clone.
+const maxPacks = 64
+
+func (r *Repo) gitDir() string { return filepath.Join(r.o.Dir, gogit.GitDirName) }
+
+func (r *Repo) trackingRef() plumbing.ReferenceName {
+	return plumbing.NewRemoteReferenceName(remoteName, r.o.Branch)
+}
+
+func (r *Repo) branchRef() plumbing.ReferenceName {
+	return plumbing.NewBranchReferenceName(r.o.Branch)
+}
+
+func (r *Repo) newStorage() *filesystem.Storage {
+	return filesystem.NewStorageWithOptions(osfs.New(r.gitDir()), cache.NewObjectLRUDefault(),
+		filesystem.Options{ExclusiveAccess: true, MaxOpenDescriptors: 16})
+}
+
+// openExisting opens the clone in Dir when there is one; a clone of another
+// remote, or one go-git cannot open, is an error.
+func (r *Repo) openExisting() error {
+	if _, err := os.Stat(r.gitDir()); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	repo, err := gogit.Open(r.newStorage(), osfs.New(r.o.Dir))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", r.gitDir(), err)
+	}
+	rc, err := repo.Remote(remoteName)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", r.gitDir(), err)
+	}
+	if urls := rc.Config().URLs; len(urls) != 1 || urls[0] != r.o.URL {
+		return fmt.Errorf("%s is a clone of another remote", r.gitDir())
+	}
+	r.repo = repo
+	return nil
+}
+
+// Close releases the clone's open files; the Repo opens them again when
+// used after it.
+func (r *Repo) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closeStorage()
+}
+
+func (r *Repo) closeStorage() error {
+	if r.repo == nil {
+		return nil
+	}
+	if s, ok := r.repo.Storer.(*filesystem.Storage); ok {
+		return s.Close()
+	}
+	return nil
+}
+
+// discardClone removes the clone (git directory and working tree).
+func (r *Repo) discardClone() error {
+	_ = r.closeStorage()
+	r.repo = nil
+	if err := os.RemoveAll(r.o.Dir); err != nil {
+		return fmt.Errorf("git: remove the clone %s: %w (remove it by hand; fgd clones again)", r.o.Dir, err)
+	}
+	return nil
+}
+
+// ensureClone creates an empty clone (no objects yet) when there is none,
+// and reports whether it did. Callers hold r.mu.
+func (r *Repo) ensureClone() (created bool, err error) {
+	if r.repo != nil {
+		return false, nil
+	}
+	if err := os.MkdirAll(r.o.Dir, 0o700); err != nil {
+		return false, fmt.Errorf("git: create the clone directory: %w", err)
+	}
+	repo, err := gogit.InitWithOptions(r.newStorage(), osfs.New(r.o.Dir), gogit.InitOptions{DefaultBranch: r.branchRef()})
+	if err != nil {
+		return false, fmt.Errorf("git: initialize the clone in %s: %w", r.o.Dir, err)
+	}
+	_, err = repo.CreateRemote(&gitconfig.RemoteConfig{
+		Name:  remoteName,
+		URLs:  []string{r.o.URL},
+		Fetch: []gitconfig.RefSpec{r.fetchSpec()},
+	})
+	if err != nil {
+		return false, fmt.Errorf("git: configure the clone in %s: %w", r.o.Dir, err)
+	}
+	r.repo = repo
+	return true, nil
+}
+
+func (r *Repo) fetchSpec() gitconfig.RefSpec {
+	return gitconfig.RefSpec(fmt.Sprintf("+%s:%s", r.branchRef(), r.trackingRef()))
+}
+
+func (r *Repo) packCount() int {
+	m, _ := filepath.Glob(filepath.Join(r.gitDir(), "objects", "pack", "*.pack"))
+	return len(m)
+}
+
+// commit returns the commit h, or nil when the clone does not have it.
+// Callers hold r.mu.
+func (r *Repo) commit(h plumbing.Hash) (*object.Commit, error) {
+	if r.repo == nil || h.IsZero() {
+		return nil, nil
+	}
+	c, err := r.repo.CommitObject(h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// setRef points name at h. Callers hold r.mu.
+func (r *Repo) setRef(name plumbing.ReferenceName, h plumbing.Hash) error {
+	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(name, h)); err != nil {
+		return fmt.Errorf("git: update %s in %s: %w", name, r.gitDir(), err)
+	}
+	return nil
+}
+
+// ref returns the hash name points at, or the zero hash. Callers hold r.mu.
+func (r *Repo) ref(name plumbing.ReferenceName) plumbing.Hash {
+	if r.repo == nil {
+		return plumbing.ZeroHash
+	}
+	ref, err := r.repo.Storer.Reference(name)
+	if err != nil {
+		return plumbing.ZeroHash
+	}
+	return ref.Hash()
+}
