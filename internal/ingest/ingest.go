@@ -120,15 +120,40 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 		p.stamps[c.rel] = c.stamp
 	}
 	o.Progress(StageProcessing)
-	for first := 0; first < len(cands); {
+	// Batches are planned and written one after the other, in path order
+	// (the crash-safety argument above holds per batch and across them);
+	// reading and validating the next batch overlaps the writing of the
+	// current one, since it touches none of the files being written.
+	examineFrom := func(first int) <-chan examinedBatch {
+		ch := make(chan examinedBatch, 1)
 		last := nextBatch(cands, first, o)
-		t0 := time.Now()
-		ex := examineAll(ctx, root, cands[first:last], reg, o)
-		t1 := time.Now()
+		go func() {
+			t0 := time.Now()
+			ch <- examinedBatch{first: first, last: last, ex: examineAll(ctx, root, cands[first:last], reg, o), took: time.Since(t0)}
+		}()
+		return ch
+	}
+	var next <-chan examinedBatch
+	if len(cands) > 0 {
+		next = examineFrom(0)
+	}
+	// An early return still waits for the batch being examined, so no
+	// goroutine outlives Run.
+	defer func() {
+		if next != nil {
+			<-next
+		}
+	}()
+	for next != nil {
+		cur := <-next
+		next = nil
+		if cur.last < len(cands) {
+			next = examineFrom(cur.last)
+		}
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("fgd: ingest of %s stopped: %w", root, err)
 		}
-		b, err := p.plan(ex)
+		b, err := p.plan(cur.ex)
 		if err != nil {
 			return rep, err
 		}
@@ -136,14 +161,14 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 			rep.Changed = true
 		}
 		if !o.DryRun {
+			t1 := time.Now()
 			changed, err := p.apply(b)
 			rep.Changed = rep.Changed || changed
-			o.Logger.Debug("batch written", "fgd", root, "files", last-first, "examine", t1.Sub(t0), "apply", time.Since(t1))
+			o.Logger.Debug("batch written", "fgd", root, "files", cur.last-cur.first, "examine", cur.took, "apply", time.Since(t1))
 			if err != nil {
 				return rep, fmt.Errorf("fgd: ingest of %s stopped (a re-run finishes it): %w", root, err)
 			}
 		}
-		first = last
 	}
 	p.resources()
 	level := slog.LevelDebug
@@ -156,8 +181,20 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 	return rep, nil
 }
 
-// nextBatch returns the end of the batch starting at first: files whose
-// content is held in memory add up to about o.BatchBytes (at least one file).
+// examinedBatch is cands[first:last] after the parallel read and validation.
+type examinedBatch struct {
+	first, last int
+	ex          []examined
+	took        time.Duration
+}
+
+// maxBatchFiles keeps batches small enough for reading the next batch to
+// overlap writing the current one.
+const maxBatchFiles = 50
+
+// nextBatch returns the end of the batch starting at first: at most
+// maxBatchFiles files, whose content held in memory adds up to about
+// o.BatchBytes (at least one file). Two batches are in memory at once.
 func nextBatch(cands []candidate, first int, o Options) int {
 	var held int64
 	last := first
@@ -167,7 +204,7 @@ func nextBatch(cands []candidate, first int, o Options) int {
 		if c.kind == entryYAML && c.size <= o.Limits.MaxFileBytes {
 			n = c.size
 		}
-		if last > first && held+n > o.BatchBytes {
+		if last > first && (held+n > o.BatchBytes || last-first >= maxBatchFiles) {
 			break
 		}
 		held += n

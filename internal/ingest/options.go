@@ -50,7 +50,7 @@ const (
 // Default values of Options.
 const (
 	DefaultLockTimeout = 30 * time.Second
-	DefaultBatchBytes  = 64 << 20
+	DefaultBatchBytes  = 32 << 20
 )
 
 func (o Options) withDefaults() Options {
