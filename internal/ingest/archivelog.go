@@ -2,10 +2,14 @@ package ingest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -34,23 +38,46 @@ type archiveLog struct {
 	dirty   bool
 }
 
-func readArchiveLog(root string) (*archiveLog, error) {
+// readArchiveLog reads fgd's archive log. A log fgd did not write (the
+// Hedgehog NetBox plugin keeps one at the same path, in its own shape) is
+// neither rewritten, which would drop its fields, nor a reason to stop: it
+// is moved aside to .hnp/archive-log.foreign-<hash>.yaml, kept whole, and
+// fgd starts its own log. With dry set, the move is only reported.
+func readArchiveLog(root string, dry bool) (*archiveLog, *fgd.Repair, error) {
 	l := &archiveLog{seen: map[string]bool{}}
 	p := filepath.Join(root, filepath.FromSlash(fgd.ArchiveLog))
 	data, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return l, nil
+		return l, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read archive log %s: %w", p, err)
+		return nil, nil, fmt.Errorf("read archive log %s: %w", p, err)
 	}
-	if err := yaml.Unmarshal(data, &l.records); err != nil {
-		return nil, fmt.Errorf("archive log %s is not a YAML list of records (%v): fix it, or move it away to start a new one", p, err)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&l.records); err != nil && !errors.Is(err, io.EOF) {
+		sum := sha256.Sum256(data)
+		aside := strings.TrimSuffix(fgd.ArchiveLog, ".yaml") + ".foreign-" + hex.EncodeToString(sum[:4]) + ".yaml"
+		repair := &fgd.Repair{Path: fgd.ArchiveLog,
+			Action: fmt.Sprintf("not an fgd archive log (%v): kept whole as %s; fgd starts its own log", err, aside)}
+		if dry {
+			return &archiveLog{seen: map[string]bool{}}, repair, nil
+		}
+		to := filepath.Join(root, filepath.FromSlash(aside))
+		if _, err := os.Stat(to); err == nil {
+			// The same content is already kept under that name.
+			if err := os.Remove(p); err != nil {
+				return nil, nil, fmt.Errorf("archive log %s: %w", p, err)
+			}
+		} else if err := os.Rename(p, to); err != nil {
+			return nil, nil, fmt.Errorf("move the foreign archive log %s aside: %w", p, err)
+		}
+		return &archiveLog{seen: map[string]bool{}}, repair, nil
 	}
 	for _, r := range l.records {
 		l.seen[recordKey(r.Path, r.SHA256)] = true
 	}
-	return l, nil
+	return l, nil, nil
 }
 
 // add appends r unless a record of the same original is there.

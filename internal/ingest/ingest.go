@@ -99,9 +99,13 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 	}
 	rep.Changed = len(rep.Repairs) > 0
 
-	log, err := readArchiveLog(root)
+	log, moved, err := readArchiveLog(root, o.DryRun)
 	if err != nil {
 		return rep, err
+	}
+	if moved != nil {
+		rep.Repairs = append(rep.Repairs, *moved)
+		rep.Changed = rep.Changed || !o.DryRun
 	}
 	o.Progress(StageDiscovering)
 	cands, skipped, errs := discover(root)

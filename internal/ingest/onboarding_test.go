@@ -20,6 +20,7 @@ func netboxFGD(t *testing.T, root string) {
 	write(t, filepath.Join(root, "managed/vpcs/vpc-1.yaml"), corpusFile(t, "docs__docs__user-guide__vpcs.md__L8__vpc.yaml"))
 	write(t, filepath.Join(root, ".hnp/manifest.yaml"), []byte("# Hedgehog NetBox plugin\nplugin_version: 0.4.2\nnetbox_fabric_id: 17\nfabric: dc1\ngit:\n  branch: main\n"))
 	write(t, filepath.Join(root, "README.md"), []byte("# dc1\nmanaged by NetBox\n"))
+	write(t, filepath.Join(root, ".hnp/archive-log.yaml"), []byte(netboxArchiveLog))
 	write(t, filepath.Join(root, "wiring.yaml"), corpusFile(t, "docs__docs__user-guide__devices.md__L178__Server.yaml"))
 	write(t, filepath.Join(root, "raw/vpcs.yaml"), corpusFile(t, "demo-gitops__env-1__pre-demo.yaml"))
 	write(t, filepath.Join(root, "site/racks/ns.yml"), corpusFile(t, "docs__docs__user-guide__vpcs.md__L303__ipv4namespace.yaml"))
@@ -27,6 +28,9 @@ func netboxFGD(t *testing.T, root string) {
 	write(t, filepath.Join(root, "site/notes.txt"), []byte("left alone"))
 	write(t, filepath.Join(root, ".git/config.yaml"), []byte("not ours: a dot-folder"))
 }
+
+// netboxArchiveLog stands for a log in another tool's shape.
+const netboxArchiveLog = "entries:\n  - file: raw/old.yaml\n    archived: 2024-01-02T03:04:05Z\n    netbox_job: 41\n"
 
 // TestNetBoxOnboarding is acceptance point 3.
 func TestNetBoxOnboarding(t *testing.T) {
@@ -78,6 +82,17 @@ func TestNetBoxOnboarding(t *testing.T) {
 		if !strings.Contains(string(m), s) {
 			t.Errorf("manifest lacks %q:\n%s", s, m)
 		}
+	}
+	// The plugin's archive log is kept whole beside fgd's new one.
+	kept, _ := filepath.Glob(filepath.Join(root, ".hnp/archive-log.foreign-*.yaml"))
+	if len(kept) != 1 {
+		t.Fatalf("the plugin's archive log was not kept aside: %v", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != netboxArchiveLog {
+		t.Errorf("the plugin's archive log changed: %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, ".hnp/archive-log.yaml")); !strings.Contains(string(b), "sha256:") {
+		t.Errorf("fgd's archive log was not started: %q", b)
 	}
 	// The plugin's pre-existing managed file is left as it was.
 	if b, _ := os.ReadFile(filepath.Join(root, "managed/vpcs/vpc-1.yaml")); string(b) != string(corpusFile(t, "docs__docs__user-guide__vpcs.md__L8__vpc.yaml")) {
