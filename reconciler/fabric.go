@@ -222,6 +222,9 @@ func (f *fabric) runSync(ctx context.Context) {
 		f.mu.Unlock()
 		f.record(st)
 		f.r.storeOutcome(st)
+		if f.r.opts.OnSyncEnd != nil {
+			f.r.opts.OnSyncEnd(st)
+		}
 	}()
 
 	if err := f.r.syncStages(syncCtx, f, run); err != nil {

@@ -59,6 +59,8 @@ type Options struct {
 	Store *state.Store
 	// StateDir holds what must survive a restart (sink inventories).
 	StateDir string
+	// OnSyncEnd, when set, is told every finished sync (the audit log).
+	OnSyncEnd func(SyncStatus)
 	// MaxConcurrentSyncs bounds syncs across fabrics (default 4 × cores).
 	MaxConcurrentSyncs int
 	// ShutdownTimeout is how long running syncs may go on once the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/fgdproject/fgd/internal/audit"
 	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/httpapi"
 	"github.com/fgdproject/fgd/internal/sdnotify"
@@ -30,6 +31,7 @@ type daemon struct {
 	reloadOK prometheus.Gauge
 	reloadTS prometheus.Gauge
 	git      *git.Hub
+	audit    *audit.Log
 
 	mu  sync.Mutex // serializes reloads
 	cfg *config.Config
@@ -85,6 +87,7 @@ func (d *daemon) reload(ctx context.Context) error {
 	if err != nil {
 		d.reloadOK.Set(0)
 		d.log.Error("config reload rejected; the running configuration stays in force", "file", d.cfg.File, "err", err)
+		d.auditReload(audit.OutcomeRejected, err.Error())
 		return fmt.Errorf("reload %s: %w", d.cfg.File, err)
 	}
 	if keys := restartOnly(config.ChangedSettings(d.cfg, next)); len(keys) > 0 {
@@ -98,10 +101,12 @@ func (d *daemon) reload(ctx context.Context) error {
 	if err != nil {
 		d.reloadOK.Set(0)
 		d.log.Error("config reload failed to apply", "err", err)
+		d.auditReload(audit.OutcomeFailed, err.Error())
 		return fmt.Errorf("reload %s: %w", d.cfg.File, err)
 	}
 	d.cfg = next
 	d.loaded()
+	d.auditReload(audit.OutcomeOK, fmt.Sprintf("added %v, removed %v, changed %v", ch.Added, ch.Removed, ch.Changed))
 	d.log.Info("config reloaded", "file", next.File, "added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)
 	return nil
 }
@@ -111,6 +116,12 @@ func (d *daemon) loaded() {
 	d.reloadOK.Set(1)
 	d.reloadTS.SetToCurrentTime()
 	_ = d.notifier.Status(fmt.Sprintf("%d fabrics configured", len(d.cfg.Fabrics)))
+}
+
+func (d *daemon) auditReload(outcome, detail string) {
+	if d.audit != nil {
+		_ = d.audit.Record(audit.Entry{Actor: "operator", Action: audit.ActionReload, Outcome: outcome, Detail: detail})
+	}
 }
 
 // restartOnly keeps the settings a reload cannot change in place.

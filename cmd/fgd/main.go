@@ -31,6 +31,8 @@ func commands() map[string]command {
 		"run":          {"run the daemon (see fgd run --help)", cmdRun, (&runOpts{}).flags, ""},
 		"check-config": {"validate a configuration file, listing every error", cmdCheckConfig, (&checkConfigOpts{}).flags, "FILE"},
 		"completion":   {"print a shell completion script for bash, zsh or fish", cmdCompletion, completionFlags, shellOperand},
+		"status":       {"show the daemon's fabrics", cmdStatus, (&statusOpts{}).flags, ""},
+		"sync":         {"sync a fabric now (--wait follows it)", cmdSync, (&syncOpts{}).flags, "FABRIC"},
 	}
 }
 

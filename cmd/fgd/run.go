@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/oklog/run"
 
+	"github.com/fgdproject/fgd/internal/audit"
 	"github.com/fgdproject/fgd/internal/buildinfo"
 	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/httpapi"
@@ -108,9 +111,17 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
+		return fmt.Errorf("state_dir %s: %w (create it, or fix state_dir in the config)", cfg.StateDir, err)
+	}
+	auditLog, err := audit.New(filepath.Join(cfg.StateDir, audit.FileName), audit.DefaultMaxBytes, audit.DefaultKeep, time.Now)
+	if err != nil {
+		return fmt.Errorf("open the audit log in %s: %w", cfg.StateDir, err)
+	}
 	rec, err := reconciler.New(reconciler.Options{
 		Store:              store,
 		StateDir:           cfg.StateDir,
+		OnSyncEnd:          auditSync(auditLog),
 		Logger:             log,
 		Metrics:            reconciler.NewMetrics(reg),
 		Registry:           registry,
@@ -122,7 +133,13 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	}
 	notifier := sdnotify.New(log)
 	d := newDaemon(log, reg, rec, notifier, cfg)
+	d.audit = auditLog
 	srv := httpapi.New(httpapi.Options{
+		State:      store,
+		Controller: apiController{rec},
+		Tokens: httpapi.Tokens{OperatorFile: cfg.API.TokenFile, OperatorName: cfg.API.TokenName,
+			ReadFile: cfg.API.ReadTokenFile, ReadName: cfg.API.ReadTokenName},
+		Audit:           auditLog,
 		Listen:          cfg.Listen,
 		Gatherer:        reg,
 		Readiness:       readiness(rec),
@@ -192,6 +209,11 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	{
 		ctx, cancel := context.WithCancel(context.Background())
 		g.Add(func() error { return notifier.RunWatchdog(ctx) }, func(error) { cancel() })
+	}
+	{
+		// The audit log closes after everything else has stopped writing.
+		ctx, cancel := context.WithCancel(context.Background())
+		g.Add(func() error { return auditLog.Run(ctx) }, func(error) { cancel() })
 	}
 	err = g.Run()
 	log.Info("fgd stopped")

@@ -19,7 +19,7 @@ type route struct {
 // routes lists every endpoint the server answers. The REST API, events,
 // webhooks and the status page add their groups here.
 func (s *Server) routes() []route {
-	return slices.Concat(s.opsRoutes(), s.hookRoutes())
+	return slices.Concat(s.opsRoutes(), s.hookRoutes(), s.apiRoutes())
 }
 
 // buildHandler assembles the mux and the middleware every request passes:

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/audit"
+	"github.com/fgdproject/fgd/internal/state"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -60,6 +62,20 @@ type Options struct {
 	// Registerer receives the server's own metrics (fgd_webhooks_total);
 	// nil leaves them unregistered.
 	Registerer prometheus.Registerer
+	// State is what the REST API (/api/v1/...) and the event stream read;
+	// nil leaves them unserved (404).
+	State *state.Store
+	// Controller is what the mutating API calls (sync, suspend, resume)
+	// ask; nil leaves them unserved (404).
+	Controller Controller
+	// Tokens are the API's bearer token files.
+	Tokens Tokens
+	// Audit receives a line for every mutating API call and every
+	// rejected API request; nil records none.
+	Audit *audit.Log
+	// EventHeartbeat is the interval of the event stream's keep-alive
+	// comments; zero means 15s.
+	EventHeartbeat time.Duration
 }
 
 // Server is fgd's HTTP server. Create it with New, then either call Run, or

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/httpapi"
+)
+
+// statusOpts are the flags of fgd status.
+type statusOpts struct {
+	server    *string
+	tokenFile *string
+	output    *string
+}
+
+// flags defines the flag set of fgd status, which the command and shell
+// completion both use.
+func (o *statusOpts) flags() *flag.FlagSet {
+	fs := newFlagSet("status")
+	o.server, o.tokenFile = serverFlags(fs)
+	o.output = outputFlag(fs)
+	return fs
+}
+
+var statusHelp = help{
+	usage: "fgd status [--server URL] [--output table|json] [--token-file FILE]",
+	about: `Shows every fabric the running daemon keeps in sync: its state, the revision
+it last synced, how long ago its last successful sync finished, how many
+resources it holds, and its last error. It asks the daemon's API
+(GET /api/v1/fabrics); when the config sets api.read_token_file, pass a token
+with --token-file (or $FGD_TOKEN_FILE).`,
+	examples: []string{
+		"fgd status",
+		"fgd status --server http://127.0.0.1:9477 --output json",
+		"FGD_TOKEN_FILE=~/.config/fgd/token fgd status",
+	},
+	exits: "0  the status was shown\n1  error: the daemon cannot be reached, or refused the request\n2  usage error",
+}
+
+// cmdStatus runs `fgd status`: the fabrics table of the running daemon.
+func cmdStatus(args []string, stdout, stderr io.Writer) int {
+	var o statusOpts
+	fs := o.flags()
+	pos, code, ok := parse(fs, statusHelp, args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return usageError(stderr, "status", statusHelp, fmt.Sprintf("unexpected argument %q", pos[0]))
+	}
+	c, code, ok := newClient("status", statusHelp, *o.server, *o.tokenFile, stderr)
+	if !ok {
+		return code
+	}
+	var list httpapi.FabricList
+	if err := c.do(context.Background(), "GET", "/api/v1/fabrics", requestTimeout, &list); err != nil {
+		printAPIError(stderr, "status", c, err)
+		return 1
+	}
+	if *o.output == outputJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(list); err != nil {
+			fmt.Fprintf(stderr, "fgd status: write output: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	writeStatusTable(stdout, list.Fabrics, time.Now())
+	return 0
+}
+
+// writeStatusTable prints the fabrics as an aligned table.
+func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) {
+	if len(fabrics) == 0 {
+		fmt.Fprintln(w, "no fabrics configured")
+		return
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FABRIC\tSTATE\tREVISION\tLAST SUCCESS\tRESOURCES\tLAST ERROR")
+	for _, f := range fabrics {
+		st := f.State
+		if f.Suspended && st != "suspended" {
+			st += " (suspended)"
+		}
+		total := 0
+		for _, n := range f.Resources {
+			total += n
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", f.Name, orDash(st), orDash(shortRevision(f.Revision)),
+			age(f.LastSuccess, now), total, oneLineClip(f.LastError, 100))
+	}
+	_ = tw.Flush()
+	// No padding after the last cell of a row without an error.
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		if line != "" {
+			fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+		}
+	}
+}
+
+// shortRevision shortens a commit ID or content hash to 12 characters.
+func shortRevision(r string) string {
+	if len(r) > 12 {
+		return r[:12]
+	}
+	return r
+}
+
+// age says how long ago t was: "never", "12s ago", "5m ago", "3h ago", "4d ago".
+func age(t *time.Time, now time.Time) string {
+	if t == nil || t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(*t)
+	switch {
+	case d < 0:
+		return "just now" // the daemon's clock is ahead of this one
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+// oneLineClip keeps a message on one table line, at most n runes long.
+func oneLineClip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

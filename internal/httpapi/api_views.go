@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/fgdproject/fgd/internal/audit"
+	"github.com/fgdproject/fgd/internal/state"
+)
+
+// The JSON bodies of the API. They are exported so that fgd's own clients
+// (fgd status, fgd sync) decode exactly what the server encodes.
+
+// FabricList is the body of GET /api/v1/fabrics.
+type FabricList struct {
+	// Index is the store's index of this answer: pass it as ?wait= to
+	// block until something newer.
+	Index   uint64       `json:"index"`
+	Fabrics []FabricView `json:"fabrics"`
+}
+
+// FabricView is one fabric: GET /api/v1/fabrics/{name}, and each item of
+// the list.
+type FabricView struct {
+	Name      string `json:"name"`
+	State     string `json:"state"`
+	Revision  string `json:"revision"`
+	Suspended bool   `json:"suspended"`
+	// LastSyncID names the latest sync (GET /api/v1/syncs/{id}).
+	LastSyncID string `json:"last_sync_id,omitempty"`
+	// LastSuccess is when the latest successful sync finished; absent
+	// before the first.
+	LastSuccess *time.Time `json:"last_success,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
+	// Remediation tells the operator how to fix LastError.
+	Remediation string `json:"remediation,omitempty"`
+	// Resources counts the desired resources per kind.
+	Resources map[string]int `json:"resources"`
+	// Circuits are the states of the fabric's circuit breakers by name
+	// (remote and sinks); absent until the store records them.
+	Circuits map[string]string `json:"circuits,omitempty"`
+	// ModifyIndex is the index of the write that last changed the fabric.
+	ModifyIndex uint64 `json:"modify_index"`
+}
+
+// ResourceList is the body of GET /api/v1/fabrics/{name}/resources.
+type ResourceList struct {
+	Index     uint64         `json:"index"`
+	Fabric    string         `json:"fabric"`
+	Revision  string         `json:"revision"`
+	Resources []ResourceView `json:"resources"`
+}
+
+// ResourceView is one desired resource, without its body.
+type ResourceView struct {
+	Key       string `json:"key"`
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	// Path is the managed file, relative to the FGD.
+	Path string `json:"path"`
+	// Hash is the hex sha256 of the normalized bytes.
+	Hash string `json:"hash"`
+}
+
+// SyncAccepted is the body of a 202 answer to POST .../sync.
+type SyncAccepted struct {
+	SyncID    string `json:"sync_id"`
+	StatusURL string `json:"status_url"`
+}
+
+// SyncView is the body of GET /api/v1/syncs/{id}.
+type SyncView struct {
+	ID      string `json:"id"`
+	Fabric  string `json:"fabric"`
+	Trigger string `json:"trigger"`
+	// State is the current state: pending, initializing, discovering,
+	// processing, syncing, reconciling, retrying, completed or failed.
+	State string `json:"state"`
+	// Done is set once the sync is completed or failed.
+	Done     bool       `json:"done"`
+	Started  time.Time  `json:"started"`
+	Finished *time.Time `json:"finished,omitempty"`
+	// Seconds is the sync's duration, so far while it runs.
+	Seconds float64 `json:"seconds"`
+	// Transitions lists every state the sync entered, in order.
+	Transitions []TransitionView `json:"transitions"`
+	Error       string           `json:"error,omitempty"`
+	Remediation string           `json:"remediation,omitempty"`
+	Diff        DiffView         `json:"diff"`
+	Sinks       []SinkView       `json:"sinks"`
+	// Index is the index of the write that last changed the sync: pass it
+	// as &index= with ?wait=1 to block until the next change.
+	Index uint64 `json:"index"`
+}
+
+// TransitionView is one state a sync entered.
+type TransitionView struct {
+	State string    `json:"state"`
+	At    time.Time `json:"at"`
+	// Seconds is the time spent in the state; absent for the state the
+	// sync is in.
+	Seconds *float64 `json:"seconds,omitempty"`
+}
+
+// DiffView counts a sync's changes.
+type DiffView struct {
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Delete    int `json:"delete"`
+	Unchanged int `json:"unchanged"`
+}
+
+// SinkView is what one sink did in a sync.
+type SinkView struct {
+	Name     string `json:"name"`
+	Status   string `json:"status,omitempty"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error,omitempty"`
+	Output   string `json:"output,omitempty"`
+}
+
+// EventView is the data of one server-sent event.
+type EventView struct {
+	Index  uint64         `json:"index"`
+	Type   string         `json:"type"`
+	Fabric string         `json:"fabric,omitempty"`
+	Time   time.Time      `json:"time"`
+	Data   map[string]any `json:"data,omitempty"`
+}
+
+// fabricView turns a store fabric and its resource counts into its JSON.
+// Free text passes audit.RedactText: the reconciler redacts what it
+// stores, and this is the second line.
+func fabricView(f *state.Fabric, kinds map[string]int) FabricView {
+	v := FabricView{
+		Name:        f.Name,
+		State:       f.State,
+		Revision:    f.Revision,
+		Suspended:   f.Suspended,
+		LastSyncID:  f.LastSyncID,
+		LastError:   audit.RedactText(f.LastError),
+		Remediation: audit.RedactText(f.Remediation),
+		Resources:   kinds,
+		ModifyIndex: f.ModifyIndex,
+	}
+	if v.Resources == nil {
+		v.Resources = map[string]int{} // {} in the JSON, not null
+	}
+	if !f.LastSuccess.IsZero() {
+		t := f.LastSuccess
+		v.LastSuccess = &t
+	}
+	return v
+}
+
+// resourceView turns a desired resource into its JSON, without the body.
+func resourceView(r *state.Resource) ResourceView {
+	return ResourceView{Key: r.Key, Kind: r.Kind, Name: r.Name, Namespace: r.Namespace, Path: r.Path, Hash: r.Hash}
+}
+
+// syncView turns a store sync into its JSON; now dates a running sync.
+func syncView(s *state.Sync, now time.Time) SyncView {
+	v := SyncView{
+		ID:          s.ID,
+		Fabric:      s.Fabric,
+		Trigger:     audit.RedactText(s.Trigger),
+		State:       s.State,
+		Done:        s.Done(),
+		Started:     s.Started,
+		Error:       audit.RedactText(s.Error),
+		Remediation: audit.RedactText(s.Remediation),
+		Diff:        DiffView{Create: s.Diff.Create, Update: s.Diff.Update, Delete: s.Diff.Delete, Unchanged: s.Diff.Unchanged},
+		Transitions: make([]TransitionView, len(s.Transitions)),
+		Sinks:       make([]SinkView, len(s.Sinks)),
+		Index:       s.ModifyIndex,
+	}
+	end := now
+	if !s.Finished.IsZero() {
+		t := s.Finished
+		v.Finished, end = &t, t
+	}
+	if !s.Started.IsZero() {
+		v.Seconds = end.Sub(s.Started).Seconds()
+	}
+	for i, t := range s.Transitions {
+		v.Transitions[i] = TransitionView{State: t.State, At: t.At}
+		if i+1 < len(s.Transitions) {
+			d := s.Transitions[i+1].At.Sub(t.At).Seconds()
+			v.Transitions[i].Seconds = &d
+		}
+	}
+	for i, r := range s.Sinks {
+		v.Sinks[i] = SinkView{Name: r.Name, Status: r.Status, Attempts: r.Attempts,
+			Error: audit.RedactText(r.Error), Output: audit.RedactText(r.Output)}
+	}
+	return v
+}
+
+// eventView turns a store event into the data of its server-sent event.
+func eventView(e *state.Event) EventView {
+	return EventView{Index: e.Index, Type: e.Type, Fabric: e.Fabric, Time: e.Time, Data: audit.Redact(e.Data)}
+}
