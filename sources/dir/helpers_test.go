@@ -97,6 +97,7 @@ type harnessConfig struct {
 	hold      <-chan struct{}   // hooks.holdEvents
 	inject    <-chan error      // hooks.injectErrs
 	noStartup bool              // do not wait for the startup trigger
+	noInotify error             // hooks.watcherErr
 }
 
 // typicalFGD creates the folders fgd keeps in an FGD (SPEC §1) plus a .git.
@@ -135,6 +136,7 @@ func startHarness(tb testing.TB, cfg harnessConfig) *harness {
 	h := &harness{tb: tb, root: root, w: w, rec: rec, logs: logs, barriers: make(chan string, 64), done: make(chan error, 1)}
 	w.hooks.holdEvents = cfg.hold
 	w.hooks.injectErrs = cfg.inject
+	w.hooks.watcherErr = cfg.noInotify
 	w.hooks.handled = func(ev fsnotify.Event) {
 		if strings.HasPrefix(filepath.Base(ev.Name), ".barrier-") && ev.Has(fsnotify.Create) {
 			h.barriers <- ev.Name

@@ -1,6 +1,7 @@
 package dir
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -172,4 +173,20 @@ func TestRootRemovedNoticedByItsEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitReasonAfter(before, ReasonRootUnavailable)
+}
+
+// TestNoInotifyFallsBackToPolling: when no inotify instance can be had (the
+// kernel's per-user limit, 128 by default), the watcher warns, triggers at
+// start, and finds work by its periodic rescan instead of giving up.
+func TestNoInotifyFallsBackToPolling(t *testing.T) {
+	h := startHarness(t, harnessConfig{opts: Options{Rescan: shortRescan},
+		noInotify: errors.New("too many open files")})
+	if !strings.Contains(h.logs.String(), "max_user_instances") {
+		t.Errorf("no warning naming the fix:\n%s", h.logs.String())
+	}
+	before := h.count()
+	mustWrite(t, filepath.Join(h.root, "raw", "late.yaml"), vpcYAML)
+	if tr := h.waitReasonAfter(before, ReasonRescan); tr.reason != ReasonRescan {
+		t.Errorf("trigger %q, want %q", tr.reason, ReasonRescan)
+	}
 }

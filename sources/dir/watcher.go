@@ -79,6 +79,9 @@ type testHooks struct {
 	injectErrs <-chan error
 	// handled is called after each fsnotify event has been handled.
 	handled func(fsnotify.Event)
+	// watcherErr, when set, stands for an inotify instance that cannot be
+	// created (fs.inotify.max_user_instances exhausted).
+	watcherErr error
 }
 
 // New returns a Watcher for the FGD at root that calls trigger with one of the
@@ -143,13 +146,23 @@ func (w *Watcher) Pending() (bool, error) {
 // (ReasonStartup), work or not, so the fabric's first sync happens; then on
 // work shown by events, overflows and rescans. A root that is missing or
 // unreadable, at start or later, is logged, triggered (ReasonRootUnavailable)
-// and retried on every rescan, without ending Run; Run returns an error only
-// when nothing can be watched at all (the inotify instance cannot be
-// created). A Watcher runs one Run at a time.
+// and retried on every rescan, without ending Run. A Watcher runs one Run
+// at a time.
+//
+// When no inotify instance can be had (each costs one of the user's
+// fs.inotify.max_user_instances, 128 by default, and a daemon may serve more
+// fabrics than that), Run degrades to polling: the periodic rescan alone,
+// with a warning naming the fix, instead of leaving the fabric unwatched.
 func (w *Watcher) Run(ctx context.Context) error {
 	fsw, err := fsnotify.NewWatcher()
+	if err == nil && w.hooks.watcherErr != nil {
+		_ = fsw.Close()
+		err = w.hooks.watcherErr
+	}
 	if err != nil {
-		return fmt.Errorf("watch FGD %s: %w (if inotify instances are exhausted, raise fs.inotify.max_user_instances)", w.root, err)
+		w.log.Warn("cannot watch the FGD with inotify; falling back to a full rescan every rescan_interval"+
+			" (raise fs.inotify.max_user_instances to get change events)", "fgd", w.root, "rescan_interval", w.rescan.String(), "err", err)
+		return w.poll(ctx)
 	}
 	// Close waits for fsnotify's reading goroutine to end.
 	defer fsw.Close()
@@ -198,6 +211,28 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 // nextRescan returns the rescan period with ±10% jitter, so the watchers of
 // many fabrics do not scan in step.
+// poll is Run without inotify: a startup trigger, then a full rescan every
+// rescan interval that triggers when work is pending.
+func (w *Watcher) poll(ctx context.Context) error {
+	w.trigger(ReasonStartup)
+	t := time.NewTimer(w.nextRescan())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if pending, err := w.Pending(); err != nil {
+				w.log.Error("FGD rescan failed", "fgd", w.root, "err", err)
+				w.trigger(ReasonRootUnavailable)
+			} else if pending {
+				w.trigger(ReasonRescan)
+			}
+			t.Reset(w.nextRescan())
+		}
+	}
+}
+
 func (w *Watcher) nextRescan() time.Duration {
 	return time.Duration(float64(w.rescan) * (0.9 + 0.2*rand.Float64()))
 }
