@@ -41,8 +41,16 @@ func (r *Reconciler) syncStages(ctx context.Context, f *fabric, run *syncRun) er
 
 // ingestStage ingests the FGD at root (stages discovering and processing).
 func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, root string) (*ingest.Report, error) {
+	// One sync alone may use every core to parse; when several run, each
+	// parses on one, so the syncs share the machine (and the API stays
+	// responsive) instead of oversubscribing it.
+	workers := 0
+	if len(r.sem) > 1 {
+		workers = 1
+	}
 	rep, err := ingest.Run(ctx, root, r.opts.Registry, ingest.Options{
 		Fabric:      f.spec.Name,
+		Workers:     workers,
 		LockTimeout: r.opts.LockTimeout,
 		// The ingest line names the fabric itself.
 		Logger: r.log,
