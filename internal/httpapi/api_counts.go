@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"reflect"
 	"sync"
+
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // kindCounts caches each fabric's count of desired resources per kind. An
@@ -19,6 +23,44 @@ type kindCounts struct {
 type countsEntry struct {
 	counts map[string]int
 	watch  []<-chan struct{}
+	// view is the fabric's encoded FabricView for viewIndex, the fabric
+	// record's ModifyIndex: the list endpoint re-encodes only the fabrics
+	// that changed since the last request (encoding 1,000 views per request
+	// was most of its cost).
+	view      json.RawMessage
+	viewIndex uint64
+}
+
+// viewOf returns f's FabricView, encoded, from the cache when neither the
+// fabric record nor its counts changed.
+func (a *api) viewOf(ws watchSet, f *state.Fabric) (json.RawMessage, error) {
+	counts, err := a.countsOf(ws, f.Name)
+	if err != nil {
+		return nil, err
+	}
+	a.counts.mu.Lock()
+	e, ok := a.counts.byFabric[f.Name]
+	a.counts.mu.Unlock()
+	if ok && e.view != nil && e.viewIndex == f.ModifyIndex && sameMap(e.counts, counts) {
+		return e.view, nil
+	}
+	b, err := json.Marshal(fabricView(f, counts))
+	if err != nil {
+		return nil, err
+	}
+	a.counts.mu.Lock()
+	if e, ok := a.counts.byFabric[f.Name]; ok && sameMap(e.counts, counts) {
+		e.view, e.viewIndex = b, f.ModifyIndex
+		a.counts.byFabric[f.Name] = e
+	}
+	a.counts.mu.Unlock()
+	return b, nil
+}
+
+// sameMap reports whether a and b are the same map (not equal contents):
+// a refreshed counts entry is a new map.
+func sameMap(a, b map[string]int) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // countsOf returns fabric's desired resources per kind; ws (when not nil)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/fgdproject/fgd/internal/state"
@@ -36,16 +37,25 @@ func (a *api) listFabrics(w http.ResponseWriter, r *http.Request, _ caller) {
 		if err != nil {
 			return answer{}, err
 		}
-		list := FabricList{Index: before, Fabrics: make([]FabricView, 0, len(fs))}
+		// The JSON of a FabricList, joined from each fabric's cached
+		// encoding.
+		list := make(encodedJSON, 0, 256*len(fs)+64)
+		list = append(list, `{"index":`...)
+		list = strconv.AppendUint(list, before, 10)
+		list = append(list, `,"fabrics":[`...)
 		present := make(map[string]bool, len(fs))
-		for _, f := range fs {
-			kinds, err := a.countsOf(ws, f.Name)
+		for i, f := range fs {
+			view, err := a.viewOf(ws, f)
 			if err != nil {
 				return answer{}, err
 			}
-			list.Fabrics = append(list.Fabrics, fabricView(f, kinds))
+			if i > 0 {
+				list = append(list, ',')
+			}
+			list = append(list, view...)
 			present[f.Name] = true
 		}
+		list = append(list, "]}"...)
 		a.pruneCounts(present)
 		return a.dated(answer{status: http.StatusOK, body: list}, before, p), nil
 	})

@@ -97,11 +97,21 @@ func writeText(w http.ResponseWriter, status int, body string) {
 	_, _ = w.Write([]byte(body))
 }
 
+// encodedJSON is a body that is already encoded JSON.
+type encodedJSON []byte
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		// Only a programming error can get here: the bodies are plain structs.
-		panic(err)
+	var data []byte
+	if pre, ok := v.(encodedJSON); ok {
+		// Already valid JSON, built from cached parts: json.Marshal would
+		// only re-scan it.
+		data = pre
+	} else {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			// Only a programming error can get here: the bodies are plain structs.
+			panic(err)
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
