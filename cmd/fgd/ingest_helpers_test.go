@@ -19,7 +19,7 @@ import (
 const ingestCorpus = "../../testdata/corpus"
 
 // buildFGD builds the real fgd binary into a temp folder.
-func buildFGD(t *testing.T) string {
+func buildFGD(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "fgd")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()

@@ -25,7 +25,7 @@ import (
 
 // daemonProc is a running `fgd run` child process.
 type daemonProc struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	base string
 	mu   sync.Mutex
@@ -43,7 +43,7 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func startDaemon(t *testing.T, bin, cfg string, port int) *daemonProc {
+func startDaemon(t testing.TB, bin, cfg string, port int) *daemonProc {
 	t.Helper()
 	cmd := exec.Command(bin, "run", "--config", cfg, "--log.format", "json", "--log.level", "debug")
 	stderr, err := cmd.StderrPipe()

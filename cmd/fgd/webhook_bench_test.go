@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fgdproject/fgd/sources/git/gittest"
+)
+
+// BenchmarkWebhookToCommit measures, against the real daemon, the time from
+// a signed GitHub push webhook to fgd's commit on the remote, for a git
+// fabric whose poll interval is an hour (so only the webhook can explain
+// it). Target: within 1 s.
+func BenchmarkWebhookToCommit(b *testing.B) {
+	bin := buildFGD(b)
+	dir := b.TempDir()
+	remote := gittest.NewRemote(b, dir, "fabric.git", "main", map[string]string{"fgd/raw/a.yaml": fmt.Sprintf(e2eVPC, "vpc-a")})
+	secret := gittest.WriteSecret(b, dir, "hook-secret", "hook-s3cret")
+	port := freePort(b)
+	cfg := filepath.Join(dir, "config.yaml")
+	body := fmt.Sprintf("listen: 127.0.0.1:%d\nstate_dir: state\nfabrics:\n  - name: dc1\n    source:\n      git: {url: %q, branch: main, path: fgd, interval: 1h, webhook_secret_file: %s}\n",
+		port, remote.FileURL(), secret)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	d := startDaemon(b, bin, cfg, port)
+	has := func(path string) bool {
+		_, err := gittest.RunGit(remote.Dir(), "cat-file", "-e", "refs/heads/main:"+path)
+		return err == nil
+	}
+	d.waitFor("the startup sync", func() bool { return has("fgd/managed/vpcs/vpc-a.yaml") })
+	payload := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","repository":{"clone_url":%q}}`, remote.FileURL()))
+	m := hmac.New(sha256.New, []byte("hook-s3cret"))
+	m.Write(payload)
+	sig := "sha256=" + hex.EncodeToString(m.Sum(nil))
+
+	var total time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		name := fmt.Sprintf("vpc-hook-%d", i)
+		remote.Change(b, "drop "+name, map[string]string{"fgd/raw/" + name + ".yaml": fmt.Sprintf(e2eVPC, name)}, nil)
+		b.StartTimer()
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, d.base+"/hooks/github", bytes.NewReader(payload))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-GitHub-Event", "push")
+		req.Header.Set("X-Hub-Signature-256", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			b.Fatalf("webhook: %v %v", err, resp)
+		}
+		resp.Body.Close()
+		for !has("fgd/managed/vpcs/" + name + ".yaml") {
+			if time.Since(start) > time.Minute {
+				b.Fatal("no commit a minute after the webhook")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-webhook-to-commit")
+}
