@@ -86,6 +86,7 @@ type Reconciler struct {
 	log      *slog.Logger
 	breakers *resilience.Breakers
 	sem      chan struct{}
+	work     chan struct{} // tokens for ingestion work when several syncs run
 	applyCh  chan applyReq
 
 	mu      sync.Mutex
@@ -121,6 +122,7 @@ func New(opts Options) (*Reconciler, error) {
 		opts:    opts,
 		log:     opts.Logger,
 		sem:     make(chan struct{}, opts.MaxConcurrentSyncs),
+		work:    make(chan struct{}, max(1, runtime.NumCPU()-1)),
 		applyCh: make(chan applyReq),
 		fabrics: map[string]*fabric{},
 	}
@@ -153,6 +155,12 @@ func (r *Reconciler) circuitChanged(target string, from, to resilience.BreakerSt
 			r.opts.Metrics.circuit.WithLabelValues(name, target).Set(resilience.CircuitValue(to))
 		}
 	}
+}
+
+// workGate takes a work token; the returned function gives it back.
+func (r *Reconciler) workGate() func() {
+	r.work <- struct{}{}
+	return func() { <-r.work }
 }
 
 // CircuitState reports the state of a target's breaker ("closed" when it

@@ -69,7 +69,9 @@ func examineAll(ctx context.Context, root string, cands []candidate, reg *resour
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				release := o.Gate()
 				out[i] = examine(root, cands[i], reg, o)
+				release()
 			}
 		}()
 	}

@@ -166,7 +166,9 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 		}
 		if !o.DryRun {
 			t1 := time.Now()
+			release := o.Gate()
 			changed, err := p.apply(b)
+			release()
 			rep.Changed = rep.Changed || changed
 			o.Logger.Debug("batch written", "fgd", root, "files", cur.last-cur.first, "examine", cur.took, "apply", time.Since(t1))
 			if err != nil {

@@ -34,6 +34,12 @@ type Options struct {
 	// so a file still being written is never read half-done; 0 (the CLI)
 	// takes every file. The daemon sets it to the watcher's debounce.
 	Settle time.Duration
+	// Gate, when set, is called before each file is parsed and validated
+	// and before each batch is written, and returns the function that ends
+	// that work: the daemon uses it to bound how many goroutines of all its
+	// concurrent syncs burn CPU or sit in file-system calls at once, so
+	// that a storm of syncs cannot starve the API of processors.
+	Gate func() (release func())
 	// beforeRemove, in tests only, runs just before the originals of a batch
 	// are removed: it plays a writer that is still at work.
 	beforeRemove func()
@@ -65,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Gate == nil {
+		o.Gate = func() func() { return func() {} }
 	}
 	if o.Progress == nil {
 		o.Progress = func(string) {}
