@@ -113,6 +113,20 @@ func (f *fabric) target() string {
 	return "git:" + f.spec.Git.Repo.Remote()
 }
 
+// targets reports whether a circuit-breaker target is one of the fabric's:
+// its remote or one of its sinks.
+func (f *fabric) targets(target string) bool {
+	if target == f.target() && target != "" {
+		return true
+	}
+	for _, s := range f.spec.Sinks {
+		if target == "sink:"+f.spec.Name+"/"+s.Name {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *fabric) isDesiredLoaded() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()

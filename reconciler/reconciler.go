@@ -145,14 +145,23 @@ func (r *Reconciler) circuitChanged(target string, from, to resilience.BreakerSt
 		level = slog.LevelWarn
 	}
 	r.log.Log(context.Background(), level, "circuit "+string(to), "target", target, "from", string(from))
-	if r.opts.Metrics == nil {
-		return
-	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	var names []string
 	for name, f := range r.fabrics {
-		if f.target() == target {
+		if f.targets(target) {
+			names = append(names, name)
+		}
+	}
+	r.mu.Unlock()
+	for _, name := range names {
+		if r.opts.Metrics != nil {
 			r.opts.Metrics.circuit.WithLabelValues(name, target).Set(resilience.CircuitValue(to))
+		}
+		switch to {
+		case resilience.BreakerOpen:
+			r.event(name, state.EventCircuitOpened, map[string]any{"target": target})
+		case resilience.BreakerClosed:
+			r.event(name, state.EventCircuitClosed, map[string]any{"target": target})
 		}
 	}
 }

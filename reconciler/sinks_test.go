@@ -117,6 +117,15 @@ func TestExecSinkCircuitAndRestart(t *testing.T) {
 	if h.fabric("bad").Last.State != reconciler.StateFailed {
 		t.Error("a fabric whose sink always fails did not fail its sync")
 	}
+	eventually(t, "a circuit_opened event for the bad fabric", func() bool {
+		evs, _ := store.Events(nil, 0, 1000)
+		for _, e := range evs {
+			if e.Type == state.EventCircuitOpened && e.Fabric == "bad" && e.Data["target"] == "sink:bad/exec-0" {
+				return true
+			}
+		}
+		return false
+	})
 	write(t, filepath.Join(good, "raw", "c.yaml"), vpcDoc("vpc-c"))
 	_ = h.rec.Trigger("good", reconciler.Trigger{Kind: "manual"})
 	eventually(t, "the good fabric to keep syncing", func() bool { return countLines(calls) == 2 })
