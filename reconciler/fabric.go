@@ -33,8 +33,10 @@ type fabric struct {
 	suspended   bool
 	// nextID is the ID promised to an API caller for the next sync.
 	nextID string
-	// desiredLoaded is true once the store holds this fabric's desired set.
+	// desiredLoaded is true once the store holds this fabric's desired set,
+	// read at revision desiredRev.
 	desiredLoaded bool
+	desiredRev    string
 }
 
 func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.WaitGroup) (*fabric, error) {
@@ -127,10 +129,12 @@ func (f *fabric) targets(target string) bool {
 	return false
 }
 
-func (f *fabric) isDesiredLoaded() bool {
+// isDesiredLoaded reports whether the store holds the fabric's desired set
+// as of revision rev.
+func (f *fabric) isDesiredLoaded(rev string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.desiredLoaded
+	return f.desiredLoaded && f.desiredRev == rev
 }
 
 // stop asks the loop to end after its running sync; safe to call twice.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -89,6 +90,11 @@ func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w 
 		root, err := w.Path(g.Path)
 		if err != nil {
 			return resilience.Stalled(err, "fix the fabric's source.git.path in the config")
+		}
+		// A path the branch does not have yet is a new fabric: its FGD is
+		// created (and committed with its first sync).
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return fmt.Errorf("create the FGD %s in the working tree: %w", g.Path, err)
 		}
 		rep, err := r.ingestStage(ctx, f, run, root)
 		if err != nil {

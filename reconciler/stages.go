@@ -81,12 +81,16 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		return rep, fmt.Errorf("ingest %s: %w", root, err)
 	}
 	r.countResources(f.spec.Name, root)
-	if rep.Changed || !f.isDesiredLoaded() {
-		if err := r.storeDesired(f.spec.Name, run.status().Revision, root); err != nil {
+	// The desired set is re-read when ingestion changed managed/, and for a
+	// git fabric whenever the revision moved: a commit may edit or delete
+	// managed files without touching raw/.
+	rev := run.status().Revision
+	if rep.Changed || !f.isDesiredLoaded(rev) {
+		if err := r.storeDesired(f.spec.Name, rev, root); err != nil {
 			return rep, err
 		}
 		f.mu.Lock()
-		f.desiredLoaded = true
+		f.desiredLoaded, f.desiredRev = true, rev
 		f.mu.Unlock()
 	}
 	return rep, nil

@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"context"
+	"github.com/fgdproject/fgd/internal/state"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,5 +172,44 @@ func TestSecretsAppearNowhere(t *testing.T) {
 				t.Errorf("a token appears in an answer, the log or a file:\n%s", h)
 			}
 		}
+	}
+}
+
+// POST /-/reload needs the operator token once one is configured.
+func TestReloadNeedsTheOperatorToken(t *testing.T) {
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "op")
+	if err := os.WriteFile(tokenFile, []byte("op-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reloads := 0
+	srv := New(Options{Listen: "127.0.0.1:0", State: store, Tokens: Tokens{OperatorFile: tokenFile},
+		Reload: func(context.Context) error { reloads++; return nil }})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	post := func(token string) int {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/-/reload", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(""); code != http.StatusUnauthorized {
+		t.Errorf("reload without a token = %d, want 401", code)
+	}
+	if code := post("wrong"); code != http.StatusUnauthorized {
+		t.Errorf("reload with a wrong token = %d, want 401", code)
+	}
+	if code := post("op-token"); code != http.StatusOK || reloads != 1 {
+		t.Errorf("reload with the operator token = %d (%d reloads), want 200 and one reload", code, reloads)
 	}
 }

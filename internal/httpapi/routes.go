@@ -19,7 +19,19 @@ type route struct {
 // routes lists every endpoint the server answers. The REST API, events,
 // webhooks and the status page add their groups here.
 func (s *Server) routes() []route {
-	return slices.Concat(s.opsRoutes(), s.hookRoutes(), s.apiRoutes())
+	a := s.newAPI()
+	ops := s.opsRoutes()
+	// With an operator token configured, a reload over HTTP needs it like
+	// every other change (SIGHUP stays the local way); without one it stays
+	// open on the listen address, which defaults to loopback.
+	if a != nil && a.tokens.OperatorFile != "" {
+		for i, r := range ops {
+			if r.pattern == "POST /-/reload" {
+				ops[i].handler = a.operator(func(w http.ResponseWriter, r *http.Request, _ caller) { s.reload(w, r) })
+			}
+		}
+	}
+	return slices.Concat(ops, s.hookRoutes(), s.apiRoutes(a), s.uiRoutes(a))
 }
 
 // buildHandler assembles the mux and the middleware every request passes:

@@ -59,7 +59,7 @@ func readArchiveLog(root string, dry bool) (*archiveLog, *fgd.Repair, error) {
 		sum := sha256.Sum256(data)
 		aside := strings.TrimSuffix(fgd.ArchiveLog, ".yaml") + ".foreign-" + hex.EncodeToString(sum[:4]) + ".yaml"
 		repair := &fgd.Repair{Path: fgd.ArchiveLog,
-			Action: fmt.Sprintf("not an fgd archive log (%v): kept whole as %s; fgd starts its own log", err, aside)}
+			Action: fmt.Sprintf("keep the archive log another tool left (%v) whole as %s, and start fgd's own", err, aside)}
 		if dry {
 			return &archiveLog{seen: map[string]bool{}}, repair, nil
 		}

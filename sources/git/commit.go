@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fgdproject/fgd/internal/fgd"
 	"os"
 	"path/filepath"
 	"sort"
@@ -142,6 +143,11 @@ func (r *Repo) buildTree(dir string, old *object.Tree) (plumbing.Hash, error) {
 	for _, d := range des {
 		name := d.Name()
 		if strings.EqualFold(name, ".git") {
+			continue
+		}
+		// fgd's own process state never goes into a commit: the FGD's lock
+		// file (its content is the holder's PID) and crash leftovers.
+		if (name == "lock" && filepath.Base(dir) == ".hnp") || strings.HasPrefix(name, fgd.TempPrefix) {
 			continue
 		}
 		p := filepath.Join(dir, name)

@@ -188,7 +188,7 @@ func TestGitFabricIngestsAndPushesOneCommit(t *testing.T) {
 					t.Errorf("remote lacks %s", want)
 				}
 			}
-			for _, gone := range []string{"gitops/dc1/raw/vpcs.yaml", "gitops/dc1/old-switches.yaml"} {
+			for _, gone := range []string{"gitops/dc1/raw/vpcs.yaml", "gitops/dc1/old-switches.yaml", "gitops/dc1/.hnp/lock"} {
 				if _, ok := files[gone]; ok {
 					t.Errorf("remote still has %s", gone)
 				}
@@ -542,4 +542,27 @@ func TestGitFabricOverSSH(t *testing.T) {
 	if remoteHas(other, "fgd/managed/vpcs/vpc-b.yaml") {
 		t.Error("fgd pushed to a host whose key it does not know")
 	}
+}
+
+// A commit that edits managed/ without touching raw/ still changes the
+// desired set; a fabric path the branch does not have yet is created.
+func TestGitManagedOnlyChangeAndNewPath(t *testing.T) {
+	root := t.TempDir()
+	remote := gittest.NewRemote(t, root, "fabric.git", "main", map[string]string{
+		"fgd/raw/a.yaml": vpc("vpc-a") + "---\n" + vpc("vpc-b"),
+		"README.md":      "repo\n",
+	})
+	store, err := state.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDaemon(t, reconciler.Options{Store: store})
+	d.apply(d.gitSpec("dc1", config.GitSource{URL: remote.FileURL(), Path: "fgd", Interval: 100 * time.Millisecond}),
+		d.gitSpec("fresh", config.GitSource{URL: remote.FileURL(), Path: "fabrics/fresh", Interval: 100 * time.Millisecond}))
+	desired := func() int { rs, _ := store.Desired(nil, "dc1"); return len(rs) }
+	eventually(t, "two desired resources", func() bool { return desired() == 2 })
+	eventually(t, "the new fabric's FGD to be committed", func() bool { return remoteHas(remote, "fabrics/fresh/.hnp/manifest.yaml") })
+
+	remote.Change(t, "retire vpc-b by hand", nil, []string{"fgd/managed/vpcs/vpc-b.yaml"})
+	eventually(t, "the desired set to follow the commit", func() bool { return desired() == 1 })
 }
