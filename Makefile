@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X github.com/fgdproject/fgd/internal/buildinfo.Version=$(VER
 FUZZTIME  ?= 30s
 FUZZTIME_SHORT ?= 10s
 
-.PHONY: all build test test-short fuzz bench run vet fmt-check check-tools clean
+.PHONY: all build test test-short test-browser fuzz bench run vet fmt-check check-tools clean
 
 all: build
 
@@ -22,6 +22,15 @@ check-tools:
 test: check-tools
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
+
+# The status page in headless Chromium against the real daemon; installs
+# Debian's chromium first when /usr/bin/chromium is missing.
+test-browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing chromium (Debian package) for the browser test"; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	fi
+	$(GO) test -run TestStatusPageInBrowser -count=1 ./cmd/fgd
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPipeline$$' -fuzztime $(FUZZTIME) ./internal/resource

@@ -98,7 +98,9 @@ type api struct {
 
 // apiRoutes is the REST API and the event stream, served when
 // Options.State is set; the mutating calls need Options.Controller too.
-func (s *Server) apiRoutes() []route {
+// newAPI returns the state shared by the API and the status page (one
+// resource-count cache, one shutdown signal), or nil without a store.
+func (s *Server) newAPI() *api {
 	if s.opts.State == nil {
 		return nil
 	}
@@ -120,6 +122,13 @@ func (s *Server) apiRoutes() []route {
 	}
 	if a.heartbeat <= 0 {
 		a.heartbeat = defaultHeartbeat
+	}
+	return a
+}
+
+func (s *Server) apiRoutes(a *api) []route {
+	if a == nil {
+		return nil
 	}
 	rs := []route{
 		{pattern: "GET /api/v1/fabrics", handler: a.reader(a.listFabrics)},

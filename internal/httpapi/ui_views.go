@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/state"
+)
+
+// The data the status page's templates render. Everything is computed
+// here, so the templates only place values; html/template escapes them.
+
+// indexPage is GET /.
+type indexPage struct {
+	Title     string
+	Fabrics   []fabricRow
+	Generated time.Time
+}
+
+// fabricPage is GET /fabrics/{name}.
+type fabricPage struct {
+	Title  string
+	Fabric fabricRow
+	// Syncs are the recent syncs, newest first; Last is the newest.
+	Syncs     []syncRow
+	Last      *syncRow
+	Generated time.Time
+}
+
+// notFoundPage is the 404 page of an unknown fabric.
+type notFoundPage struct {
+	Title     string
+	Name      string
+	Generated time.Time
+}
+
+// fabricRow is one fabric in the table.
+type fabricRow struct {
+	FabricView
+	// URL is the fabric's page.
+	URL string
+	// Class is the CSS class of State.
+	Class string
+	// ShortRevision is the revision cut to 12 characters.
+	ShortRevision string
+	// LastSync is when the latest sync finished (or started, while it
+	// runs); zero before the first. LastSyncState is its state.
+	LastSync      time.Time
+	LastSyncState string
+	// Age says how long ago LastSync was, e.g. "3m ago".
+	Age string
+	// Kinds are the resources per kind, sorted by kind; Total adds them.
+	Kinds []kindCount
+	Total int
+}
+
+// kindCount is one kind's count of desired resources.
+type kindCount struct {
+	Kind  string
+	Count int
+}
+
+// syncRow is one sync on a fabric's page.
+type syncRow struct {
+	SyncView
+	// Age says how long ago the sync started.
+	Age string
+	// Class is the CSS class of State.
+	Class string
+	// Duration is the sync's duration, formatted.
+	Duration string
+	// Stages are the states the sync went through with their durations.
+	Stages []stageRow
+}
+
+// stageRow is one state of a sync and the time spent in it.
+type stageRow struct {
+	State string
+	// Duration is formatted; "running" for the state the sync is in.
+	Duration string
+}
+
+// newFabricRow builds a fabric's row from its API view and its latest sync
+// (nil before the first).
+func newFabricRow(v FabricView, last *state.Sync, now time.Time) fabricRow {
+	row := fabricRow{FabricView: v, URL: "/fabrics/" + url.PathEscape(v.Name), Class: stateClass(v.State), ShortRevision: shortRevision(v.Revision)}
+	for _, k := range slices.Sorted(maps.Keys(v.Resources)) {
+		row.Kinds = append(row.Kinds, kindCount{Kind: k, Count: v.Resources[k]})
+		row.Total += v.Resources[k]
+	}
+	switch {
+	case last != nil && !last.Finished.IsZero():
+		row.LastSync, row.LastSyncState = last.Finished, last.State
+	case last != nil:
+		row.LastSync, row.LastSyncState = last.Started, last.State
+	case v.LastSuccess != nil:
+		row.LastSync, row.LastSyncState = *v.LastSuccess, "completed"
+	}
+	if !row.LastSync.IsZero() {
+		row.Age = age(now.Sub(row.LastSync))
+		row.LastSync = row.LastSync.UTC()
+	}
+	return row
+}
+
+// newSyncRow builds a sync's row from its API view, whose transitions
+// carry each state's duration.
+func newSyncRow(v SyncView, now time.Time) syncRow {
+	row := syncRow{SyncView: v, Class: stateClass(v.State), Age: age(now.Sub(v.Started)), Duration: seconds(v.Seconds)}
+	row.Started = v.Started.UTC()
+	for _, t := range v.Transitions {
+		st := stageRow{State: t.State, Duration: "running"}
+		switch {
+		case t.Seconds != nil:
+			st.Duration = seconds(*t.Seconds)
+		case v.Done:
+			st.Duration = "" // the final state has no duration
+		}
+		row.Stages = append(row.Stages, st)
+	}
+	return row
+}
+
+// shortRevision cuts a revision (a git hash, or a directory's content
+// hash) to 12 characters.
+func shortRevision(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
+// seconds formats a duration given in seconds: "850ms", "2.4s", "3m05s".
+func seconds(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	default:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+}
+
+// age formats how long ago something was: "just now", "42s ago", "5m ago",
+// "3h ago", "2d ago".
+func age(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	}
+}
+
+// stateClass is the CSS class of a fabric or sync state.
+func stateClass(s string) string {
+	switch strings.ToLower(s) {
+	case "failed":
+		return "bad"
+	case "idle", "completed":
+		return "good"
+	case "suspended":
+		return "muted"
+	default:
+		return "busy"
+	}
+}
