@@ -37,6 +37,10 @@ type fabric struct {
 	// read at revision desiredRev.
 	desiredLoaded bool
 	desiredRev    string
+	// unmanagedLoaded is true once the store holds the FGD's unmanaged
+	// files, listed at revision unmanagedRev.
+	unmanagedLoaded bool
+	unmanagedRev    string
 }
 
 func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.WaitGroup) (*fabric, error) {
@@ -129,12 +133,33 @@ func (f *fabric) targets(target string) bool {
 	return false
 }
 
+// circuitTargets lists the fabric's circuit-breaker targets: its remote, if
+// any, then its sinks.
+func (f *fabric) circuitTargets() []string {
+	var out []string
+	if t := f.target(); t != "" {
+		out = append(out, t)
+	}
+	for _, s := range f.spec.Sinks {
+		out = append(out, "sink:"+f.spec.Name+"/"+s.Name)
+	}
+	return out
+}
+
 // isDesiredLoaded reports whether the store holds the fabric's desired set
 // as of revision rev.
 func (f *fabric) isDesiredLoaded(rev string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.desiredLoaded && f.desiredRev == rev
+}
+
+// isUnmanagedLoaded reports whether the store holds the FGD's unmanaged
+// files as of revision rev.
+func (f *fabric) isUnmanagedLoaded(rev string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.unmanagedLoaded && f.unmanagedRev == rev
 }
 
 // stop asks the loop to end after its running sync; safe to call twice.

@@ -91,6 +91,9 @@ type Reconciler struct {
 
 	mu      sync.Mutex
 	fabrics map[string]*fabric
+	// fabricRecMu serializes the read-modify-writes of fabric records in
+	// the store (sync outcomes, suspension, circuit changes).
+	fabricRecMu sync.Mutex
 }
 
 type applyReq struct {
@@ -137,8 +140,8 @@ func New(opts Options) (*Reconciler, error) {
 	return r, nil
 }
 
-// circuitChanged logs a breaker's transition and exports it for every
-// fabric behind that target.
+// circuitChanged logs a breaker's transition, exports it and records it in
+// the store for every fabric behind that target.
 func (r *Reconciler) circuitChanged(target string, from, to resilience.BreakerState) {
 	level := slog.LevelInfo
 	if to == resilience.BreakerOpen {
@@ -157,6 +160,7 @@ func (r *Reconciler) circuitChanged(target string, from, to resilience.BreakerSt
 		if r.opts.Metrics != nil {
 			r.opts.Metrics.circuit.WithLabelValues(name, target).Set(resilience.CircuitValue(to))
 		}
+		r.storeCircuit(name, target, to)
 		switch to {
 		case resilience.BreakerOpen:
 			r.event(name, state.EventCircuitOpened, map[string]any{"target": target})

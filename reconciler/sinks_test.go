@@ -126,6 +126,13 @@ func TestExecSinkCircuitAndRestart(t *testing.T) {
 		}
 		return false
 	})
+	eventually(t, "the store to show the bad sink's circuit open", func() bool {
+		f, _ := store.Fabric(nil, "bad")
+		return f != nil && f.Circuits["sink:bad/exec-0"] == "open"
+	})
+	if f, _ := store.Fabric(nil, "good"); f == nil || f.Circuits["sink:good/exec-0"] != "closed" || len(f.Circuits) != 1 {
+		t.Errorf("the good fabric's circuits in the store = %+v, want only its sink, closed", f)
+	}
 	write(t, filepath.Join(good, "raw", "c.yaml"), vpcDoc("vpc-c"))
 	_ = h.rec.Trigger("good", reconciler.Trigger{Kind: "manual"})
 	eventually(t, "the good fabric to keep syncing", func() bool { return countLines(calls) == 2 })

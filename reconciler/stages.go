@@ -93,6 +93,17 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		f.desiredLoaded, f.desiredRev = true, rev
 		f.mu.Unlock()
 	}
+	if rep.Changed || !f.isUnmanagedLoaded(rev) {
+		if err := r.storeUnmanaged(f.spec.Name, root); err != nil {
+			// The list is a view for the status page: a sync does not fail
+			// for it, and the next one tries again.
+			f.log.Warn("could not list the unmanaged files", "err", err)
+		} else {
+			f.mu.Lock()
+			f.unmanagedLoaded, f.unmanagedRev = true, rev
+			f.mu.Unlock()
+		}
+	}
 	return rep, nil
 }
 

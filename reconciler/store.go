@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fgdproject/fgd/internal/ingest"
+	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/state"
 )
 
@@ -18,6 +19,8 @@ func (r *Reconciler) storeFabricStarted(f *fabric) {
 	if s == nil {
 		return
 	}
+	r.fabricRecMu.Lock()
+	defer r.fabricRecMu.Unlock()
 	old, err := s.Fabric(nil, f.spec.Name)
 	if err != nil {
 		r.storeErr(err)
@@ -28,10 +31,38 @@ func (r *Reconciler) storeFabricStarted(f *fabric) {
 		rec = *old
 		rec.State = state.FabricIdle
 	}
+	// A restarted fabric may have other targets: seed them afresh.
+	rec.Circuits = map[string]string{}
+	for _, t := range f.circuitTargets() {
+		rec.Circuits[t] = string(r.breakers.State(t))
+	}
 	r.storeErr(s.UpsertFabric(rec))
 	if old == nil {
 		r.event(f.spec.Name, state.EventFabricCreated, map[string]any{"root": f.spec.Root})
 	}
+}
+
+// storeCircuit records a breaker's new state in the fabric's record.
+func (r *Reconciler) storeCircuit(name, target string, to resilience.BreakerState) {
+	s := r.opts.Store
+	if s == nil {
+		return
+	}
+	r.fabricRecMu.Lock()
+	defer r.fabricRecMu.Unlock()
+	old, err := s.Fabric(nil, name)
+	if err != nil || old == nil {
+		r.storeErr(err)
+		return
+	}
+	if old.Circuits[target] == string(to) {
+		return
+	}
+	if old.Circuits == nil {
+		old.Circuits = map[string]string{}
+	}
+	old.Circuits[target] = string(to)
+	r.storeErr(s.UpsertFabric(*old))
 }
 
 func (r *Reconciler) storeFabricRemoved(name string) {
@@ -66,6 +97,8 @@ func (r *Reconciler) storeSync(st SyncStatus) {
 // storeFabricState records the fabric's state as its sync starts and ends.
 func (r *Reconciler) storeFabricState(st SyncStatus) {
 	s := r.opts.Store
+	r.fabricRecMu.Lock()
+	defer r.fabricRecMu.Unlock()
 	old, err := s.Fabric(nil, st.Fabric)
 	if err != nil || old == nil {
 		r.storeErr(err)
@@ -203,6 +236,7 @@ func (r *Reconciler) setSuspended(name string, on bool) error {
 	}
 	f.mu.Unlock()
 	if s := r.opts.Store; s != nil {
+		r.fabricRecMu.Lock()
 		if old, err := s.Fabric(nil, name); err == nil && old != nil {
 			rec := *old
 			rec.Suspended = on
@@ -214,6 +248,7 @@ func (r *Reconciler) setSuspended(name string, on bool) error {
 			}
 			r.storeErr(s.UpsertFabric(rec))
 		}
+		r.fabricRecMu.Unlock()
 	}
 	if was && !on {
 		f.trigger(Trigger{Kind: "resume"})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/ingest"
+	"github.com/fgdproject/fgd/internal/logging"
 	"github.com/fgdproject/fgd/internal/resource"
 )
 
@@ -60,7 +61,8 @@ outside managed/, unmanaged/ and .hnp/) becomes one normalized file per
 resource in managed/, or goes to unmanaged/ with a .metadata sidecar saying
 why; the originals move to .hnp/archive/. Run 'fgd plan DIR' first to see
 what it would do. Safe to run while the daemon watches the same FGD: one
-writer at a time holds .hnp/lock.`,
+writer at a time holds .hnp/lock. On a terminal, a progress bar on stderr
+counts the files handled (not with --output json, nor into a pipe).`,
 	examples: []string{
 		"fgd ingest /srv/fgd/dc1",
 		"fgd ingest /srv/fgd/dc1 --fabric dc1 --output json",
@@ -114,9 +116,14 @@ func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rep, err := ingest.Run(ctx, dir, reg, ingest.Options{
-		Fabric: *o.fabric, DryRun: dry, LockTimeout: *o.lockTimeout, Logger: logger, Now: time.Now,
-	})
+	opts := ingest.Options{Fabric: *o.fabric, DryRun: dry, LockTimeout: *o.lockTimeout, Logger: logger, Now: time.Now}
+	// A progress bar on a terminal only: never in JSON mode or into a pipe.
+	bar := newFileBar(stderr, *o.output != outputJSON && logging.IsTerminal(stderr))
+	if bar != nil {
+		opts.OnFile = bar.onFile
+	}
+	rep, err := ingest.Run(ctx, dir, reg, opts)
+	bar.finish()
 	if err != nil {
 		fmt.Fprintf(stderr, "fgd %s: %s\n", name, strings.TrimPrefix(err.Error(), "fgd: "))
 		return 1

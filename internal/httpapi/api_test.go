@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +41,16 @@ func TestAPIFabricsShapes(t *testing.T) {
 		dc1.LastSuccess == nil || !dc1.LastSuccess.Equal(t0) || dc1.State != state.FabricIdle || dc1.LastSyncID != "old-1" {
 		t.Errorf("dc1 = %+v", dc1)
 	}
+	if want := map[string]string{"git:https://git.example/dc1.git": "open", "sink:dc1/exec-0": "closed"}; !maps.Equal(dc1.Circuits, want) {
+		t.Errorf("dc1 circuits = %v, want %v", dc1.Circuits, want)
+	}
+	wantFiles := []UnmanagedFileView{{Path: "unmanaged/gateway.yaml", Reasons: []string{`document 0, line 2: kind "Gateway" <is not> managed (hint: remove it)`}}}
+	if dc1.Unmanaged != 2 || !reflect.DeepEqual(dc1.UnmanagedFiles, wantFiles) {
+		t.Errorf("dc1 unmanaged = %d %+v, want 2 %+v", dc1.Unmanaged, dc1.UnmanagedFiles, wantFiles)
+	}
+	if dc2.Unmanaged != 0 || dc2.UnmanagedFiles == nil || len(dc2.UnmanagedFiles) != 0 {
+		t.Errorf("dc2 unmanaged = %d %#v, want 0 and an empty list", dc2.Unmanaged, dc2.UnmanagedFiles)
+	}
 	if len(dc2.Resources) != 0 || dc2.Resources == nil || dc2.LastSuccess != nil || dc2.State != state.FabricFailed ||
 		!strings.Contains(dc2.LastError, "authentication required") || dc2.Remediation == "" {
 		t.Errorf("dc2 = %+v", dc2)
@@ -51,13 +62,14 @@ func TestAPIFabricsShapes(t *testing.T) {
 		t.Errorf("list keys %v", got)
 	}
 	_, _, raw = e.call(t, "GET", "/api/v1/fabrics/dc2", "")
-	want := []string{"last_error", "modify_index", "name", "remediation", "resources", "revision", "state", "suspended"}
+	want := []string{"last_error", "modify_index", "name", "remediation", "resources", "revision", "state", "suspended",
+		"unmanaged", "unmanaged_files"}
 	if got := jsonKeys(t, raw); !slices.Equal(got, want) {
 		t.Errorf("fabric keys %v, want %v", got, want)
 	}
 	_, _, raw = e.call(t, "GET", "/api/v1/fabrics/dc1", "")
-	if got := jsonKeys(t, raw); !slices.Contains(got, "last_success") || !slices.Contains(got, "last_sync_id") {
-		t.Errorf("fabric keys %v lack last_success or last_sync_id", got)
+	if got := jsonKeys(t, raw); !slices.Contains(got, "last_success") || !slices.Contains(got, "last_sync_id") || !slices.Contains(got, "circuits") {
+		t.Errorf("fabric keys %v lack last_success, last_sync_id or circuits", got)
 	}
 
 	var one FabricView

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"maps"
 	"time"
 
 	"github.com/fgdproject/fgd/internal/audit"
@@ -38,8 +39,20 @@ type FabricView struct {
 	// Circuits are the states of the fabric's circuit breakers by name
 	// (remote and sinks); absent until the store records them.
 	Circuits map[string]string `json:"circuits,omitempty"`
+	// Unmanaged counts the files in the FGD's unmanaged/ folder;
+	// UnmanagedFiles lists the first of them by path (at most 200), each
+	// with the reasons fgd did not ingest it.
+	Unmanaged      int                 `json:"unmanaged"`
+	UnmanagedFiles []UnmanagedFileView `json:"unmanaged_files"`
 	// ModifyIndex is the index of the write that last changed the fabric.
 	ModifyIndex uint64 `json:"modify_index"`
+}
+
+// UnmanagedFileView is one file in a fabric's unmanaged/ folder.
+type UnmanagedFileView struct {
+	// Path is relative to the FGD ("unmanaged/gateway.yaml").
+	Path    string   `json:"path"`
+	Reasons []string `json:"reasons"`
 }
 
 // ResourceList is the body of GET /api/v1/fabrics/{name}/resources.
@@ -142,6 +155,18 @@ func fabricView(f *state.Fabric, kinds map[string]int) FabricView {
 		Remediation: audit.RedactText(f.Remediation),
 		Resources:   kinds,
 		ModifyIndex: f.ModifyIndex,
+	}
+	if len(f.Circuits) > 0 {
+		v.Circuits = maps.Clone(f.Circuits)
+	}
+	v.Unmanaged = f.UnmanagedCount
+	v.UnmanagedFiles = make([]UnmanagedFileView, len(f.Unmanaged)) // [] in the JSON, not null
+	for i, u := range f.Unmanaged {
+		reasons := make([]string, len(u.Reasons))
+		for j, r := range u.Reasons {
+			reasons[j] = audit.RedactText(r)
+		}
+		v.UnmanagedFiles[i] = UnmanagedFileView{Path: u.Path, Reasons: reasons}
 	}
 	if v.Resources == nil {
 		v.Resources = map[string]int{} // {} in the JSON, not null

@@ -51,6 +51,11 @@ func TestStatusPageListsFabrics(t *testing.T) {
 		{"last sync and its age", []string{`datetime="2025-03-01T12:00:00Z"`, "d ago", "(completed)", "never"}},
 		{"last error with its remediation", []string{"clone https://git.example/x.git: authentication required",
 			"<strong>Fix:</strong> check fabrics[1].source.git.auth"}},
+		{"circuit states", []string{`<th scope="col">Circuits</th>`, `data-circuits="2"`,
+			`<li><span class="target">git:https://git.example/dc1.git</span> <span class="state bad">open</span></li>` +
+				`<li><span class="target">sink:dc1/exec-0</span> <span class="state good">closed</span></li>`}},
+		{"unmanaged files", []string{`<th scope="col">Unmanaged</th>`, `<td data-unmanaged="2"><a href="/fabrics/dc1#unmanaged-h"><strong>2</strong></a></td>`,
+			`<td data-unmanaged="0"><span class="none">0</span></td>`}},
 		{"own assets only", []string{`href="/static/style.css"`, `src="/static/live.js"`}},
 		{"live parts", []string{`id="fabrics-body" data-live`}},
 	}
@@ -182,6 +187,10 @@ func TestStatusPageFabricSyncs(t *testing.T) {
 			"<td>2</td><td>1</td><td>0</td><td>7</td>", `<th scope="row">exec</th><td>applied</td><td>1</td>`, "<pre>configured 3</pre>"}},
 		{"error with remediation", []string{"clone: authentication required", "<strong>Fix:</strong> check fabrics[0].source.git.auth"}},
 		{"triggers", []string{"webhook github", "api 127.0.0.1 token=ops-team"}},
+		{"unmanaged files with their reasons", []string{`<h2 id="unmanaged-h">Unmanaged files</h2>`, `data-unmanaged="2"`,
+			"(the first 1 of 2)", `<th scope="row"><code>unmanaged/gateway.yaml</code></th>`,
+			`<li>document 0, line 2: kind &#34;Gateway&#34; &lt;is not&gt; managed (hint: remove it)</li>`}},
+		{"circuit states", []string{"<dt>Circuits</dt>", `<span class="target">git:https://git.example/dc1.git</span> <span class="state bad">open</span>`}},
 		{"accessible markup", []string{`<meta name="viewport"`, "<caption>", `<th scope="col">Stages</th>`, `id="fabric-syncs" data-live`}},
 	}
 	for _, tt := range tests {
@@ -204,7 +213,7 @@ func TestStatusPageFabricSyncs(t *testing.T) {
 
 	// A fabric without syncs.
 	_, _, body = e.page(t, "/fabrics/dc2", "")
-	mustContain(t, "GET /fabrics/dc2", body, "No sync yet.", "authentication required")
+	mustContain(t, "GET /fabrics/dc2", body, "No sync yet.", "authentication required", "None: every file was ingested.")
 }
 
 func TestStatusPageUnknownFabric(t *testing.T) {

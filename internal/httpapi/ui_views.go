@@ -56,6 +56,16 @@ type fabricRow struct {
 	// Kinds are the resources per kind, sorted by kind; Total adds them.
 	Kinds []kindCount
 	Total int
+	// CircuitList is the fabric's circuit breakers, sorted by target.
+	CircuitList []circuitRow
+}
+
+// circuitRow is one circuit breaker of a fabric.
+type circuitRow struct {
+	Target string
+	State  string
+	// Class is the CSS class of State.
+	Class string
 }
 
 // kindCount is one kind's count of desired resources.
@@ -91,6 +101,9 @@ func newFabricRow(v FabricView, last *state.Sync, now time.Time) fabricRow {
 	for _, k := range slices.Sorted(maps.Keys(v.Resources)) {
 		row.Kinds = append(row.Kinds, kindCount{Kind: k, Count: v.Resources[k]})
 		row.Total += v.Resources[k]
+	}
+	for _, t := range slices.Sorted(maps.Keys(v.Circuits)) {
+		row.CircuitList = append(row.CircuitList, circuitRow{Target: t, State: v.Circuits[t], Class: circuitClass(v.Circuits[t])})
 	}
 	switch {
 	case last != nil && !last.Finished.IsZero():
@@ -163,6 +176,18 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	default:
 		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	}
+}
+
+// circuitClass is the CSS class of a circuit breaker's state.
+func circuitClass(s string) string {
+	switch s {
+	case "closed":
+		return "good"
+	case "open":
+		return "bad"
+	default:
+		return "busy"
 	}
 }
 

@@ -175,6 +175,11 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 				return rep, fmt.Errorf("fgd: ingest of %s stopped (a re-run finishes it): %w", root, err)
 			}
 		}
+		if o.OnFile != nil {
+			for i := cur.first; i < cur.last; i++ {
+				o.OnFile(i+1, len(cands))
+			}
+		}
 	}
 	p.resources()
 	level := slog.LevelDebug

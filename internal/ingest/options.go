@@ -30,6 +30,12 @@ type Options struct {
 	// Progress, when set, is told each stage as the run enters it
 	// (StageDiscovering, then StageProcessing), for the daemon's state machine.
 	Progress func(stage string)
+	// OnFile, when set, is told the input files handled so far (done) of
+	// all those this run takes (total), once per file, after the batch that
+	// holds the file is written (planned, for a dry run). It is called from
+	// the run's one writing goroutine, in order, so it needs no locking;
+	// the CLI draws its progress bar with it.
+	OnFile func(done, total int)
 	// Settle defers files modified less than this long ago to a later run,
 	// so a file still being written is never read half-done; 0 (the CLI)
 	// takes every file. The daemon sets it to the watcher's debounce.

@@ -16,8 +16,9 @@ func (s *Store) UpsertFabric(f Fabric) error {
 	defer txn.Abort()
 
 	index := s.nextIndex()
-	f.ModifyIndex = index
-	if err := txn.Insert(TableFabrics, &f); err != nil {
+	rec := f.Copy()
+	rec.ModifyIndex = index
+	if err := txn.Insert(TableFabrics, rec); err != nil {
 		return fmt.Errorf("state: upsert fabric %s: %w", f.Name, err)
 	}
 	if err := s.bumpIndex(txn, index, TableFabrics); err != nil {
@@ -76,8 +77,7 @@ func (s *Store) Fabric(ws memdb.WatchSet, name string) (*Fabric, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	f := *raw.(*Fabric)
-	return &f, nil
+	return raw.(*Fabric).Copy(), nil
 }
 
 // Fabrics returns copies of every fabric, in name order; ws watches the
@@ -91,8 +91,7 @@ func (s *Store) Fabrics(ws memdb.WatchSet) ([]*Fabric, error) {
 	watch(ws, it.WatchCh())
 	var out []*Fabric
 	for raw := it.Next(); raw != nil; raw = it.Next() {
-		f := *raw.(*Fabric)
-		out = append(out, &f)
+		out = append(out, raw.(*Fabric).Copy())
 	}
 	return out, nil
 }

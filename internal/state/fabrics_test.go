@@ -1,6 +1,7 @@
 package state
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,18 @@ func TestUpsertFabric(t *testing.T) {
 			name:   "replace keeps one row",
 			writes: []Fabric{{Name: "dc1", State: FabricIdle}, {Name: "dc1", State: FabricFailed, LastError: "boom", Remediation: "fix it"}},
 			want:   []Fabric{{Name: "dc1", State: FabricFailed, LastError: "boom", Remediation: "fix it"}},
+		},
+		{
+			name:   "circuits kept",
+			writes: []Fabric{{Name: "dc1", Circuits: map[string]string{"git:a": "open", "sink:dc1/exec-0": "closed"}}},
+			want:   []Fabric{{Name: "dc1", Circuits: map[string]string{"git:a": "open", "sink:dc1/exec-0": "closed"}}},
+		},
+		{
+			name: "unmanaged files kept",
+			writes: []Fabric{{Name: "dc1", UnmanagedCount: 1,
+				Unmanaged: []UnmanagedFile{{Path: "unmanaged/a.yaml", Reasons: []string{"file: not YAML"}}}}},
+			want: []Fabric{{Name: "dc1", UnmanagedCount: 1,
+				Unmanaged: []UnmanagedFile{{Path: "unmanaged/a.yaml", Reasons: []string{"file: not YAML"}}}}},
 		},
 		{
 			name:   "name order",
@@ -70,7 +83,7 @@ func TestUpsertFabric(t *testing.T) {
 			}
 			for i, f := range all {
 				f.ModifyIndex = 0
-				if *f != tc.want[i] {
+				if !reflect.DeepEqual(*f, tc.want[i]) {
 					t.Errorf("fabric %d = %+v, want %+v", i, *f, tc.want[i])
 				}
 			}
@@ -91,16 +104,25 @@ func TestFabricMissing(t *testing.T) {
 
 func TestFabricReadsAreCopies(t *testing.T) {
 	s := newStore(t)
-	if err := s.UpsertFabric(Fabric{Name: "dc1", State: FabricIdle}); err != nil {
+	written := Fabric{Name: "dc1", State: FabricIdle, Circuits: map[string]string{"git:a": "closed"},
+		Unmanaged: []UnmanagedFile{{Path: "unmanaged/a.yaml", Reasons: []string{"r"}}}}
+	if err := s.UpsertFabric(written); err != nil {
 		t.Fatal(err)
 	}
+	written.Circuits["git:a"] = "scribbled"
+	written.Unmanaged[0].Reasons[0] = "scribbled"
 	f, _ := s.Fabric(nil, "dc1")
 	f.State = "scribbled"
+	f.Circuits["git:a"] = "scribbled"
 	all, _ := s.Fabrics(nil)
 	all[0].Revision = "scribbled"
+	all[0].Circuits["git:b"] = "scribbled"
+	all[0].Unmanaged[0].Path = "scribbled"
+	f.Unmanaged[0].Reasons[0] = "scribbled"
 	again, _ := s.Fabric(nil, "dc1")
-	if again.State != FabricIdle || again.Revision != "" {
-		t.Errorf("changing a returned fabric changed the store: %+v", again)
+	if again.State != FabricIdle || again.Revision != "" || !reflect.DeepEqual(again.Circuits, map[string]string{"git:a": "closed"}) ||
+		!reflect.DeepEqual(again.Unmanaged, []UnmanagedFile{{Path: "unmanaged/a.yaml", Reasons: []string{"r"}}}) {
+		t.Errorf("changing a written or returned fabric changed the store: %+v", again)
 	}
 }
 

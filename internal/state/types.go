@@ -27,9 +27,42 @@ type Fabric struct {
 	LastError   string
 	// Remediation tells the operator how to fix LastError.
 	Remediation string
+	// Circuits maps each circuit-breaker target of the fabric (its git
+	// remote, its sinks) to its state: "closed", "half-open" or "open".
+	Circuits map[string]string
+	// UnmanagedCount is how many files the FGD's unmanaged/ folder holds
+	// (sidecars and .gitkeep aside); Unmanaged lists the first of them, by
+	// path, at most MaxUnmanagedListed.
+	UnmanagedCount int
+	Unmanaged      []UnmanagedFile
 	// ModifyIndex is set by the store: the index of the write that last
 	// changed this fabric.
 	ModifyIndex uint64
+}
+
+// MaxUnmanagedListed bounds Fabric.Unmanaged.
+const MaxUnmanagedListed = 200
+
+// UnmanagedFile is one file in an FGD's unmanaged/ folder.
+type UnmanagedFile struct {
+	// Path is relative to the FGD ("unmanaged/gateway.yaml").
+	Path string
+	// Reasons say why fgd did not ingest it, from its .metadata sidecar;
+	// empty when the sidecar is missing or unreadable.
+	Reasons []string
+}
+
+// Copy returns a deep copy of the fabric, safe to change.
+func (f *Fabric) Copy() *Fabric {
+	c := *f
+	c.Circuits = maps.Clone(f.Circuits)
+	if f.Unmanaged != nil {
+		c.Unmanaged = make([]UnmanagedFile, len(f.Unmanaged))
+		for i, u := range f.Unmanaged {
+			c.Unmanaged[i] = UnmanagedFile{Path: u.Path, Reasons: slices.Clone(u.Reasons)}
+		}
+	}
+	return &c
 }
 
 // Resource is one desired resource of a fabric, at one revision.

@@ -8,7 +8,7 @@
     return;
   }
   var status = document.getElementById("live");
-  var kinds = ["sync_completed", "sync_failed", "fabric_created"];
+  var kinds = ["sync_completed", "sync_failed", "fabric_created", "circuit_opened", "circuit_closed"];
   var busy = false;
   var again = false;
 

@@ -1,0 +1,89 @@
+package reconciler_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/reconciler"
+)
+
+const gatewayDoc = `apiVersion: gateway.githedgehog.com/v1alpha1
+kind: Gateway
+metadata:
+  name: gw-1
+`
+
+// The fabric's record lists the FGD's unmanaged files with the reasons of
+// their sidecars, bounded, and re-reads them only when ingestion changed
+// the FGD.
+func TestUnmanagedFilesAreRecorded(t *testing.T) {
+	lab, big := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(lab, "raw", "gateway.yaml"), gatewayDoc)
+	write(t, filepath.Join(lab, "raw", "vpc.yaml"), vpcDoc("vpc-1"))
+	write(t, filepath.Join(lab, "unmanaged", "by-hand.txt"), "left here by someone\n")
+	write(t, filepath.Join(lab, "unmanaged", "broken.yaml"), "x: 1\n")
+	write(t, filepath.Join(lab, "unmanaged", "broken.yaml.metadata"), "reasons: [\n")
+	for i := range state.MaxUnmanagedListed + 5 {
+		write(t, filepath.Join(big, "unmanaged", fmt.Sprintf("f%03d.yaml", i)), "x: 1\n")
+	}
+
+	store := newStore(t)
+	h := newHarness(t, reconciler.Options{Store: store})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: lab, Hash: "1"}, reconciler.FabricSpec{Name: "big", Root: big, Hash: "2"})
+	eventually(t, "first syncs", func() bool { return h.fabric("lab").Attempted && h.fabric("big").Attempted })
+
+	f, _ := store.Fabric(nil, "lab")
+	if f == nil || f.UnmanagedCount != 3 || len(f.Unmanaged) != 3 {
+		t.Fatalf("lab's unmanaged files = %+v, want 3 (the gateway, broken.yaml, by-hand.txt)", f)
+	}
+	byPath := map[string][]string{}
+	for _, u := range f.Unmanaged {
+		byPath[u.Path] = u.Reasons
+	}
+	tests := []struct {
+		path, reason string
+	}{
+		{"unmanaged/gateway.yaml", "document 0, line 2"},
+		{"unmanaged/gateway.yaml", "Gateway"},
+		{"unmanaged/by-hand.txt", "no by-hand.txt.metadata beside it"},
+		{"unmanaged/broken.yaml", "is not valid YAML"},
+	}
+	for _, tt := range tests {
+		if r := strings.Join(byPath[tt.path], "\n"); !strings.Contains(r, tt.reason) {
+			t.Errorf("reasons of %s = %q, want %q in them", tt.path, r, tt.reason)
+		}
+	}
+
+	b, _ := store.Fabric(nil, "big")
+	if b == nil || b.UnmanagedCount != state.MaxUnmanagedListed+5 || len(b.Unmanaged) != state.MaxUnmanagedListed ||
+		b.Unmanaged[0].Path != "unmanaged/f000.yaml" {
+		t.Fatalf("big's unmanaged files: count %d, listed %d, want %d and %d from f000", b.UnmanagedCount, len(b.Unmanaged),
+			state.MaxUnmanagedListed+5, state.MaxUnmanagedListed)
+	}
+
+	// A sync that changes nothing does not list the folder again; one that
+	// ingests a file does.
+	write(t, filepath.Join(lab, "unmanaged", "later.txt"), "x\n")
+	syncAndWait(t, h, "lab")
+	if f, _ := store.Fabric(nil, "lab"); f.UnmanagedCount != 3 {
+		t.Errorf("after a sync that changed nothing, %d unmanaged files, want the cached 3", f.UnmanagedCount)
+	}
+	write(t, filepath.Join(lab, "raw", "vpc-2.yaml"), vpcDoc("vpc-2"))
+	syncAndWait(t, h, "lab")
+	if f, _ := store.Fabric(nil, "lab"); f.UnmanagedCount != 4 {
+		t.Errorf("after a sync that ingested a file, %d unmanaged files, want 4", f.UnmanagedCount)
+	}
+}
+
+// syncAndWait runs one sync of the fabric and waits for it to end.
+func syncAndWait(t *testing.T, h *harness, name string) {
+	t.Helper()
+	before := h.fabric(name).Syncs
+	if _, err := h.rec.SyncNow(name, reconciler.Trigger{Kind: "manual"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the sync of "+name+" to end", func() bool { return h.fabric(name).Syncs > before })
+}
