@@ -563,6 +563,13 @@ func TestGitManagedOnlyChangeAndNewPath(t *testing.T) {
 	eventually(t, "two desired resources", func() bool { return desired() == 2 })
 	eventually(t, "the new fabric's FGD to be committed", func() bool { return remoteHas(remote, "fabrics/fresh/.hnp/manifest.yaml") })
 
+	// Both fabrics' pushes must be on the remote, and both idle, before
+	// someone else pushes: their push would otherwise race fgd's.
+	eventually(t, "vpc-b on the remote", func() bool { return remoteHas(remote, "fgd/managed/vpcs/vpc-b.yaml") })
+	eventually(t, "both fabrics idle", func() bool {
+		a, b := d.fabric("dc1"), d.fabric("fresh")
+		return a.Attempted && b.Attempted && !a.Syncing && !b.Syncing
+	})
 	remote.Change(t, "retire vpc-b by hand", nil, []string{"fgd/managed/vpcs/vpc-b.yaml"})
 	eventually(t, "the desired set to follow the commit", func() bool { return desired() == 1 })
 }
