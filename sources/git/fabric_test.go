@@ -3,17 +3,15 @@ package git_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fgdproject/fgd/internal/config"
+	"github.com/fgdproject/fgd/internal/faultproxy"
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/internal/state"
@@ -291,46 +289,29 @@ func TestGitPushRaceRerunsOnTheNewHead(t *testing.T) {
 	}
 }
 
-// flakyProxy is a loopback TCP proxy that can drop every connection, to
-// take a remote down and bring it back at the same address.
-type flakyProxy struct {
-	ln      net.Listener
-	backend string
-	down    atomic.Bool
-}
-
-func newFlakyProxy(t *testing.T, backend string) *flakyProxy {
+// newProxy is a fault-injecting loopback proxy in front of backend, to take
+// a remote down and bring it back at the same address.
+func newProxy(t *testing.T, backend string) *faultproxy.Proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := faultproxy.New(backend, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &flakyProxy{ln: ln, backend: backend}
-	go p.serve()
-	t.Cleanup(func() { _ = ln.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = p.Run(ctx) }()
+	t.Cleanup(func() { cancel(); _ = p.Close() })
 	return p
 }
 
-func (p *flakyProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		if p.down.Load() {
-			_ = c.Close()
-			continue
-		}
-		go func() {
-			defer c.Close()
-			b, err := net.Dial("tcp", p.backend)
-			if err != nil {
-				return
-			}
-			defer b.Close()
-			go func() { _, _ = io.Copy(b, c) }()
-			_, _ = io.Copy(c, b)
-		}()
+// setDown sets the proxy to refuse every connection (true) or to forward (false).
+func setDown(t *testing.T, p *faultproxy.Proxy, on bool) {
+	t.Helper()
+	f := faultproxy.None
+	if on {
+		f = faultproxy.Refuse
+	}
+	if err := p.SetFault(f, faultproxy.Options{}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -343,8 +324,8 @@ func TestGitFailuresStallOrOpenTheCircuit(t *testing.T) {
 	remote := gittest.NewRemote(t, root, "fabric.git", "main", map[string]string{"fgd/raw/a.yaml": vpc("vpc-a")})
 	other := gittest.NewRemote(t, root, "other.git", "main", map[string]string{"fgd/raw/o.yaml": vpc("vpc-o")})
 	srv := gittest.NewHTTPServer(t, root, "git", "right-pass")
-	proxy := newFlakyProxy(t, strings.TrimSuffix(strings.TrimPrefix(srv.URL(""), "http://"), "/"))
-	proxyURL := "http://" + proxy.ln.Addr().String() + "/fabric.git"
+	proxy := newProxy(t, strings.TrimSuffix(strings.TrimPrefix(srv.URL(""), "http://"), "/"))
+	proxyURL := "http://" + proxy.Addr() + "/fabric.git"
 
 	var mu sync.Mutex
 	var transitions []string
@@ -361,7 +342,7 @@ func TestGitFailuresStallOrOpenTheCircuit(t *testing.T) {
 		Auth: config.GitAuth{Username: "git", PasswordFile: gittest.WriteSecret(t, t.TempDir(), "pw", "right-pass")}})
 	healthy := d.gitSpec("healthy", config.GitSource{URL: other.FileURL(), Path: "fgd", Interval: interval})
 
-	proxy.down.Store(true)
+	setDown(t, proxy, true)
 	start := time.Now()
 	d.apply(wrong, down, healthy)
 	eventually(t, "first syncs", func() bool {
@@ -396,7 +377,7 @@ func TestGitFailuresStallOrOpenTheCircuit(t *testing.T) {
 		}
 	}
 	// While open, a sync fails fast without touching the remote.
-	proxy.down.Store(false)
+	setDown(t, proxy, false)
 	infoBefore, _, _ := srv.Counts()
 	before := d.fabric("down").Syncs
 	_ = d.rec.Trigger("down", reconciler.Trigger{Kind: "manual"})
