@@ -1,35 +1,16 @@
 package audit
 
 import (
+	"github.com/fgdproject/fgd/internal/logging"
 	"maps"
 	"regexp"
-	"strings"
 )
 
 // Redacted replaces a secret value.
-const Redacted = "[REDACTED]"
+const Redacted = logging.Redacted
 
-// secretWords mark a key whose value is never written. Stricter than the
-// log's redaction: even a key such as "token_name" is redacted, since an
-// audit line needs no key of that kind to say who did what (the actor is
-// the token's name).
-var secretWords = []string{"token", "secret", "password", "passwd", "passphrase", "authorization", "cookie", "api_key", "apikey", "credential", "private_key"}
-
-// LooksSecret reports whether a key's value must not be written: its
-// lower-cased form contains token, secret, password, passwd, passphrase,
-// authorization, cookie, api_key, apikey, credential or private_key.
-func LooksSecret(key string) bool {
-	k := strings.ToLower(key)
-	for _, w := range secretWords {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// Redact returns a copy of m in which the value of every key that
-// LooksSecret is Redacted, at any depth (maps and slices are walked). m is
+// Redact returns a copy of m in which the value of every key that names a
+// secret (logging.NamesSecret) is Redacted, at any depth (maps and slices are walked). m is
 // not changed; nil stays nil.
 func Redact(m map[string]any) map[string]any {
 	if m == nil {
@@ -37,7 +18,9 @@ func Redact(m map[string]any) map[string]any {
 	}
 	out := maps.Clone(m)
 	for k, v := range out {
-		if LooksSecret(k) {
+		// Stricter than the log: even "token_name" is redacted, since an
+		// audit line needs no such key to say who did what.
+		if logging.NamesSecret(k) {
 			out[k] = Redacted
 			continue
 		}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/fgdproject/fgd/internal/logging"
 	"io"
 	"io/fs"
 	"os"
@@ -120,12 +121,7 @@ func looksSecret(key string) bool {
 	if strings.HasSuffix(k, "_file") || strings.HasSuffix(k, "_files") {
 		return false
 	}
-	for _, w := range []string{"password", "passwd", "passphrase", "token", "secret", "apikey", "api_key", "private_key", "credential"} {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
+	return logging.NamesSecret(k)
 }
 
 // secretFileHint tells which file-reference key of a section to use instead

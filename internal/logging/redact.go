@@ -9,16 +9,30 @@ import (
 // Redacted replaces the value of an attribute whose key looks secret.
 const Redacted = "[REDACTED]"
 
-// secretWords are the key fragments that mark an attribute as secret.
-var secretWords = []string{"password", "passwd", "token", "secret", "authorization", "api_key", "apikey", "cookie"}
+// secretWords are the key fragments that mark a value as secret. They are
+// the one vocabulary of fgd for this: the log, the audit log and the
+// config's refusal of inline secrets all use it.
+var secretWords = []string{"password", "passwd", "passphrase", "token", "secret", "authorization",
+	"api_key", "apikey", "cookie", "credential", "private_key"}
+
+// NamesSecret reports whether key contains one of the secret words (any
+// case), whatever it ends in.
+func NamesSecret(key string) bool {
+	k := strings.ToLower(key)
+	for _, w := range secretWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // referenceSuffixes mark keys that name where a secret lives, not the secret
 // itself (token_file: /etc/fgd/api-token is worth logging).
 var referenceSuffixes = []string{"_file", "_path", "_name"}
 
 // LooksSecret reports whether an attribute key names a secret value: it
-// contains one of password, passwd, token, secret, authorization, api_key,
-// apikey or cookie (any case), and does not end in _file, _path or _name.
+// NamesSecret and does not end in _file, _path or _name.
 func LooksSecret(key string) bool {
 	k := strings.ToLower(key)
 	for _, s := range referenceSuffixes {
@@ -26,12 +40,7 @@ func LooksSecret(key string) bool {
 			return false
 		}
 	}
-	for _, w := range secretWords {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
+	return NamesSecret(k)
 }
 
 // RedactingHandler wraps a slog.Handler and replaces the value of every
