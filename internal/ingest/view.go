@@ -6,12 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/fgdproject/fgd/internal/fgd"
-	"github.com/fgdproject/fgd/internal/resource"
 )
 
 // view is the FGD as the run will have left it: the disk, overlaid with
@@ -56,28 +52,12 @@ func (v *view) managedKey(rel string) (key string, ok bool) {
 	return identityOf(data)
 }
 
-// identityOf reads just enough of a managed file to know its identity.
+// identityOf reads just enough of a managed file to know its identity key.
 func identityOf(data []byte) (string, bool) {
-	var m struct {
-		APIVersion string `yaml:"apiVersion"`
-		Kind       string `yaml:"kind"`
-		Metadata   struct {
-			Name      string `yaml:"name"`
-			Namespace string `yaml:"namespace"`
-		} `yaml:"metadata"`
-	}
-	if err := yaml.Unmarshal(data, &m); err != nil || m.Kind == "" || m.Metadata.Name == "" {
+	id, err := managedIdentity(data)
+	if err != nil {
 		return "", false
 	}
-	group, version, found := strings.Cut(m.APIVersion, "/")
-	if !found {
-		return "", false
-	}
-	ns := m.Metadata.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	id := resource.Identity{Group: group, Version: version, Kind: m.Kind, Namespace: ns, Name: m.Metadata.Name}
 	return id.Key(), true
 }
 
