@@ -71,7 +71,7 @@ const (
 )
 
 // writeSecret writes a secret file as an operator would (mode 0600).
-func writeSecret(t *testing.T, path, secret string) {
+func writeSecret(t testing.TB, path, secret string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -84,13 +84,14 @@ func writeSecret(t *testing.T, path, secret string) {
 //	dc3 repoB main (secret1)   dc5 repoC main (no secret file)
 type hookEnv struct {
 	url    string
+	h      http.Handler // the server's handler, for callers that skip the network
 	target *hookTarget
 	logs   *syncBuffer
 	dir    string
 	reg    *prometheus.Registry
 }
 
-func newHookEnv(t *testing.T) *hookEnv {
+func newHookEnv(t testing.TB) *hookEnv {
 	t.Helper()
 	dir := t.TempDir()
 	s1, s2 := filepath.Join(dir, "one.hook"), filepath.Join(dir, "two.hook")
@@ -105,13 +106,14 @@ func newHookEnv(t *testing.T) *hookEnv {
 	}}
 	logs := &syncBuffer{}
 	reg := prometheus.NewRegistry()
-	ts := serve(t, Options{
+	h := New(Options{
 		Hooks:      target,
 		Registerer: reg,
 		Gatherer:   reg,
 		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	return &hookEnv{url: ts.URL, target: target, logs: logs, dir: dir, reg: reg}
+	}).Handler()
+	url := serveHandler(t, h)
+	return &hookEnv{url: url, h: h, target: target, logs: logs, dir: dir, reg: reg}
 }
 
 // hookPost sends a webhook and returns the status and body.

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +47,69 @@ func FuzzHookPayload(f *testing.F) {
 					t.Fatalf("RepoKey(%q) is not stable", u)
 				}
 				_ = redactURL(u)
+			}
+		}
+	})
+}
+
+// FuzzHookRequest sends whole webhook requests — any provider, event,
+// credential, content type and body, signed right or not — through the
+// real handler. Every answer is a deliberate one (never a 5xx or a panic),
+// and a fabric is woken only when the credential is right for its secret,
+// as computed here independently of the handler.
+func FuzzHookRequest(f *testing.F) {
+	env := newHookEnv(f)
+	gh := githubBody(f, "refs/heads/main", map[string]string{"clone_url": repoA})
+	gl := gitlabBody(f, "refs/heads/dev", map[string]string{"git_http_url": repoA})
+	f.Add(uint8(0), "push", "", "application/json", gh, true)
+	f.Add(uint8(0), "ping", "sha256=00", "application/json", gh, false)
+	f.Add(uint8(1), "Push Hook", secret1, "application/json", gl, false)
+	f.Add(uint8(1), "Push Hook", "", "application/json", gl, true)
+	f.Add(uint8(2), "push", "", "application/x-www-form-urlencoded", []byte("payload="+url.QueryEscape(string(gh))), true)
+	f.Add(uint8(3), "", "Bearer "+secret1, "", []byte("{}"), false)
+	f.Add(uint8(3), "", "", "text/plain", []byte(nil), true)
+	f.Fuzz(func(t *testing.T, which uint8, event, cred, ctype string, body []byte, sign bool) {
+		var path, eventHeader, credHeader string
+		right := func(secret string) string { return "" }
+		switch which % 4 {
+		case 0:
+			path, eventHeader, credHeader = "/hooks/github", "X-GitHub-Event", "X-Hub-Signature-256"
+			right = func(secret string) string { return "sha256=" + hmacHex(secret, body) }
+		case 1:
+			path, eventHeader, credHeader = "/hooks/gitlab", "X-Gitlab-Event", "X-Gitlab-Token"
+			right = func(secret string) string { return secret }
+		case 2:
+			path, eventHeader, credHeader = "/hooks/gitea", "X-Gitea-Event", "X-Gitea-Signature"
+			right = func(secret string) string { return hmacHex(secret, body) }
+		case 3:
+			path, credHeader = "/hooks/generic/dc1", "Authorization"
+			right = func(secret string) string { return "Bearer " + secret }
+		}
+		if sign {
+			cred = right(secret1)
+		}
+		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		if eventHeader != "" {
+			req.Header.Set(eventHeader, event)
+		}
+		req.Header.Set(credHeader, cred)
+		env.target.take()
+		env.logs.reset()
+		rec := httptest.NewRecorder()
+		env.h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s answered %d: %s", path, rec.Code, rec.Body.String())
+		}
+		woken, _ := env.target.take()
+		if (rec.Code == http.StatusAccepted) != (len(woken) > 0) {
+			t.Fatalf("%s answered %d but woke %v", path, rec.Code, woken)
+		}
+		secrets := map[string]string{"dc1": secret1, "dc2": secret1, "dc3": secret1, "dc4": secret2}
+		for _, name := range woken {
+			s, ok := secrets[name]
+			if !ok || strings.TrimSpace(cred) != right(s) && cred != right(s) {
+				t.Fatalf("%s woke %s with credential %q, which is not right for its secret", path, name, cred)
 			}
 		}
 	})
