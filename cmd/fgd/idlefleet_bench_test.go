@@ -1,0 +1,310 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Idle-fleet parameters. The window is long enough for CPU ticks of 10 ms
+// to add up, short enough to keep `make bench` under ten minutes.
+const (
+	idleResources = 50               // VPCs per fabric, as in BenchmarkThousandFabrics
+	idleSettle    = 5 * time.Second  // after the last first sync, before RSS is read
+	idleWindow    = 30 * time.Second // CPU is measured over this much idle time
+	rescanEvery   = 5 * time.Second  // rescan_interval of the rescan-cost run
+	defaultRescan = 5 * time.Minute  // rescan_interval's default (docs/configuration.md)
+)
+
+// BenchmarkIdleFleet runs the real daemon binary as a child process with N
+// dir fabrics of 50 VPCs each and the production defaults (rescan every
+// 5 m, debounce 250 ms), waits until /readyz is 200 and every fabric has
+// completed its first sync, lets it settle idleSettle, and reports:
+//
+//   - rss-MiB: the child's VmRSS (what the kernel charges it, including
+//     heap the Go runtime freed but has not yet returned);
+//   - rss-per-fabric-KiB: RSS / N, dominated by the fixed cost at small N;
+//   - marginal-KiB-per-fabric (N > 1): (RSS(N) − RSS(1)) / (N − 1), the
+//     honest cost of one more fabric;
+//   - cpu-s-per-fabric-hour: the child's CPU time (see procCPUSeconds)
+//     over an idle window of idleWindow, / N, scaled to an hour. A 30 s
+//     window holds none of the 5-minute rescans (their cost is the
+//     rescan-cost run below);
+//   - first-syncs-s, inotify-fallbacks (fabrics left without an inotify
+//     instance: fs.inotify.max_user_instances, 128 by default, is per
+//     user), syncs-in-window (should be 0: the fleet is idle).
+//
+// BenchmarkIdleFleet/rescan-cost runs 100 fabrics with rescan_interval 5s
+// and reports cpu-ms-per-rescan (the CPU above the idle fleet's, per
+// rescan) and cpu-s-per-fabric-hour-with-rescans: the idle figure of
+// fabrics=100 plus 12 rescans an hour at that cost, the default's real
+// hourly cost. The daemon logs at debug level here (startDaemon), so each
+// rescan also pays for one log line that production (info) does not write:
+// the figure errs high. Our targets: marginal memory ≤ 512 KiB per fabric
+// (500 MiB / 1,000), CPU ≤ 1 s per idle fabric per hour.
+func BenchmarkIdleFleet(b *testing.B) {
+	bin := buildFGD(b)
+	tick := clockTicks(b)
+	var rss1 int64      // RSS of the 1-fabric daemon, for the marginal figure
+	var idle100 float64 // cpu-s-per-fabric-hour of fabrics=100
+	var haveIdle100 bool
+	for _, n := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("fabrics=%d", n), func(b *testing.B) {
+			for range b.N {
+				f := startIdleFleet(b, bin, n, 0)
+				rss := procRSSBytes(b, f.pid())
+				if n == 1 {
+					rss1 = rss
+				}
+				cpu, win := f.idleCPU(b, tick)
+				f.stop(b)
+				perHour := cpu / float64(n) * float64(time.Hour) / float64(win)
+				if n == 100 {
+					idle100, haveIdle100 = perHour, true
+				}
+				b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
+				b.ReportMetric(float64(rss)/float64(n)/(1<<10), "rss-per-fabric-KiB")
+				if n > 1 {
+					if rss1 == 0 {
+						one := startIdleFleet(b, bin, 1, 0)
+						rss1 = procRSSBytes(b, one.pid())
+						one.stop(b)
+					}
+					b.ReportMetric(float64(rss-rss1)/float64(n-1)/(1<<10), "marginal-KiB-per-fabric")
+				}
+				b.ReportMetric(perHour, "cpu-s-per-fabric-hour")
+				f.report(b)
+			}
+		})
+	}
+	b.Run("rescan-cost", func(b *testing.B) {
+		const n = 100
+		for range b.N {
+			if !haveIdle100 {
+				f := startIdleFleet(b, bin, n, 0)
+				cpu, win := f.idleCPU(b, tick)
+				f.stop(b)
+				idle100, haveIdle100 = cpu/n*float64(time.Hour)/float64(win), true
+			}
+			f := startIdleFleet(b, bin, n, rescanEvery)
+			cpu, win := f.idleCPU(b, tick)
+			f.stop(b)
+			// Fabrics on inotify log each rescan; the others poll on the
+			// same period without a log line, so they are counted by time.
+			rescans := float64(f.rescans) + float64(f.fallbacks)*float64(win)/float64(rescanEvery)
+			if rescans == 0 {
+				b.Fatal("no rescan in the window: the rescan count is wrong")
+			}
+			idleCPU := idle100 * n * float64(win) / float64(time.Hour)
+			perRescan := max(cpu-idleCPU, 0) / rescans
+			b.ReportMetric(perRescan*1000, "cpu-ms-per-rescan")
+			b.ReportMetric(rescans, "rescans")
+			b.ReportMetric(idle100+perRescan*float64(time.Hour/defaultRescan), "cpu-s-per-fabric-hour-with-rescans")
+			f.report(b)
+		}
+	})
+}
+
+// idleFleet is a running daemon with n dir fabrics, all first-synced.
+type idleFleet struct {
+	d           *daemonProc
+	n           int
+	firstSyncs  time.Duration
+	fallbacks   int // fabrics without inotify, polling instead
+	rescans     int // "rescan done" log lines in the last idle window
+	windowSyncs float64
+}
+
+// startIdleFleet writes n fabrics of idleResources VPCs each, starts the
+// daemon on them (rescan_interval left at its default when rescan is 0),
+// waits for every first sync and then idleSettle.
+func startIdleFleet(b *testing.B, bin string, n int, rescan time.Duration) *idleFleet {
+	b.Helper()
+	dir := b.TempDir()
+	var docs strings.Builder
+	for j := range idleResources {
+		fmt.Fprintf(&docs, "---\n"+e2eVPC, fmt.Sprintf("vpc-%d", j))
+	}
+	port := freePort(b)
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "listen: 127.0.0.1:%d\nstate_dir: %s\nfabrics:\n", port, filepath.Join(dir, "state"))
+	for i := range n {
+		name := fmt.Sprintf("f%04d", i)
+		writeBenchFile(b, filepath.Join(dir, name, "raw", "vpcs.yaml"), docs.String())
+		if rescan > 0 {
+			fmt.Fprintf(&cfg, "  - name: %s\n    source:\n      dir: {path: %s, rescan_interval: %s}\n", name, filepath.Join(dir, name), rescan)
+		} else {
+			fmt.Fprintf(&cfg, "  - name: %s\n    source:\n      dir: {path: %s}\n", name, filepath.Join(dir, name))
+		}
+	}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	writeBenchFile(b, cfgPath, cfg.String())
+	start := time.Now()
+	f := &idleFleet{d: startDaemon(b, bin, cfgPath, port), n: n}
+	benchPoll(b, 10*time.Minute, 100*time.Millisecond, fmt.Sprintf("/readyz and %d first syncs", n), func() bool {
+		code, _ := f.d.get("/readyz")
+		return code == 200 && f.successes() >= float64(n)
+	})
+	f.firstSyncs = time.Since(start)
+	f.fallbacks = strings.Count(f.d.log(), "cannot watch the FGD with inotify")
+	settle := time.NewTimer(idleSettle)
+	defer settle.Stop()
+	<-settle.C
+	return f
+}
+
+func (f *idleFleet) pid() int { return f.d.cmd.Process.Pid }
+
+// successes sums fgd_syncs_total{result="success"} over every fabric.
+func (f *idleFleet) successes() float64 {
+	_, body := f.d.get("/metrics")
+	var sum float64
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "fgd_syncs_total{") && strings.Contains(line, `result="success"`) {
+			fs := strings.Fields(line)
+			v, _ := strconv.ParseFloat(fs[len(fs)-1], 64)
+			sum += v
+		}
+	}
+	return sum
+}
+
+// idleCPU returns the CPU seconds the daemon used over idleWindow and the
+// window's exact length; it also counts the syncs and logged rescans in it.
+func (f *idleFleet) idleCPU(b *testing.B, tick float64) (float64, time.Duration) {
+	b.Helper()
+	syncs0 := f.successes()
+	rescans0 := strings.Count(f.d.log(), `"rescan done"`)
+	cpu0, t0 := procCPUSeconds(b, f.pid(), tick), time.Now()
+	window := time.NewTimer(idleWindow)
+	defer window.Stop()
+	<-window.C
+	cpu1, t1 := procCPUSeconds(b, f.pid(), tick), time.Now()
+	f.rescans = strings.Count(f.d.log(), `"rescan done"`) - rescans0
+	// The metrics scrape after the window is not charged to it.
+	f.windowSyncs = f.successes() - syncs0
+	return cpu1 - cpu0, t1.Sub(t0)
+}
+
+// report adds the fleet's context metrics.
+func (f *idleFleet) report(b *testing.B) {
+	b.ReportMetric(f.firstSyncs.Seconds(), "first-syncs-s")
+	b.ReportMetric(float64(f.fallbacks), "inotify-fallbacks")
+	b.ReportMetric(f.windowSyncs, "syncs-in-window")
+}
+
+// stop ends the daemon with SIGTERM, as systemd would.
+func (f *idleFleet) stop(b *testing.B) {
+	b.Helper()
+	if err := f.d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		b.Fatal(err)
+	}
+	limit := time.NewTimer(time.Minute)
+	defer limit.Stop()
+	select {
+	case err := <-f.d.done:
+		if err != nil {
+			b.Fatalf("daemon exited with %v", err)
+		}
+	case <-limit.C:
+		b.Fatal("the daemon did not stop within a minute of SIGTERM")
+	}
+}
+
+// procRSSBytes is the resident set (VmRSS) of process pid.
+func procRSSBytes(tb testing.TB, pid int) int64 {
+	tb.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				tb.Fatalf("/proc/%d/status: VmRSS %q: %v", pid, f[1], err)
+			}
+			return kb << 10
+		}
+	}
+	tb.Fatalf("/proc/%d/status has no VmRSS line", pid)
+	return 0
+}
+
+// procCPUSeconds is the CPU time process pid has used. It sums the first
+// field of /proc/PID/task/*/schedstat (nanoseconds on a CPU, per thread):
+// an idle daemon uses less than one 10 ms clock tick in a 30 s window, so
+// utime+stime of /proc/PID/stat would read 0. Threads that ended are not
+// in that sum; the Go runtime keeps its threads, so over an idle window
+// nothing is lost. Without schedstat (a kernel without CONFIG_SCHED_INFO)
+// it falls back to utime+stime in ticks of `tick` a second.
+func procCPUSeconds(tb testing.TB, pid int, tick float64) float64 {
+	tb.Helper()
+	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var ns int64
+	for _, p := range stats {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue // the thread ended
+		}
+		f := strings.Fields(string(data))
+		if len(f) == 0 {
+			continue
+		}
+		v, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			tb.Fatalf("%s: %q: %v", p, data, err)
+		}
+		ns += v
+	}
+	if ns > 0 {
+		return float64(ns) / 1e9
+	}
+	return float64(procCPUTicks(tb, pid)) / tick
+}
+
+// procCPUTicks is utime+stime of process pid (all its threads), in clock
+// ticks, from /proc/PID/stat.
+func procCPUTicks(tb testing.TB, pid int) int64 {
+	tb.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// The command name (field 2) may hold spaces; the fields after its
+	// closing parenthesis start at field 3 (state), so utime (14) and
+	// stime (15) are at 11 and 12.
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		tb.Fatalf("/proc/%d/stat: too few fields: %q", pid, s)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		tb.Fatalf("/proc/%d/stat: utime %q stime %q", pid, f[11], f[12])
+	}
+	return utime + stime
+}
+
+// clockTicks is the kernel's USER_HZ from `getconf CLK_TCK`, or 100 (its
+// value on every Linux architecture Go supports) when getconf is missing.
+func clockTicks(tb testing.TB) float64 {
+	out, err := exec.Command("getconf", "CLK_TCK").Output()
+	if err != nil {
+		tb.Logf("getconf CLK_TCK: %v; assuming 100 ticks a second", err)
+		return 100
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil || v <= 0 {
+		tb.Logf("getconf CLK_TCK said %q; assuming 100 ticks a second", out)
+		return 100
+	}
+	return v
+}

@@ -1,0 +1,93 @@
+package main
+
+import "regexp"
+
+// oneSecond is the earlier issues' latency target and ours for drops.
+const oneSecond = 1000 // ms
+
+// rows is the table `make bench` prints: every target of the earlier
+// issues, and ours where they set none. Order follows the issue's list.
+var rows = []Row{
+	// Ingestion against the yaml.v3 decode floor. The target applies to
+	// x-floor; x-floors adds the cost of creating one file per resource.
+	{What: "ingest 10,000 resources in 200 files, ext4: time", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkIngest10k/disk$`),
+		Unit: "ingest-ms", Scale: 0.001, Suffix: " s", Target: Target{Op: "<", Value: 2000, Text: "< 2 s"},
+		Context: []Context{{Label: "throughput", Unit: "resources/s", Suffix: " resources/s"}, {Label: "peak RSS", Unit: "peak-rss-MiB", Suffix: " MiB"}}},
+	{What: "… × the yaml.v3 decode floor (x-floor), ext4", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkIngest10k/disk$`),
+		Unit: "x-floor", Suffix: "×", Target: Target{Op: "<=", Value: 3, Text: "≤ 3×"},
+		Context: []Context{{Label: "floor", Unit: "floor-ms", Suffix: " ms"}}},
+	{What: "… × decode + file-creation floors (x-floors), ext4", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkIngest10k/disk$`),
+		Unit: "x-floors", Suffix: "×",
+		Context: []Context{{Label: "file-creation floor", Unit: "write-floor-ms", Suffix: " ms"}}},
+	{What: "ingest 10,000 resources in 200 files, tmpfs: time", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkIngest10k/tmpfs$`),
+		Unit: "ingest-ms", Scale: 0.001, Suffix: " s", Target: Target{Op: "<", Value: 2000, Text: "< 2 s"},
+		Context: []Context{{Label: "throughput", Unit: "resources/s", Suffix: " resources/s"}}},
+	{What: "… × the yaml.v3 decode floor (x-floor), tmpfs", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkIngest10k/tmpfs$`),
+		Unit: "x-floor", Suffix: "×", Target: Target{Op: "<=", Value: 3, Text: "≤ 3×"},
+		Context: []Context{{Label: "floor", Unit: "floor-ms", Suffix: " ms"}}},
+	{What: "… × decode + file-creation floors (x-floors), tmpfs", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkIngest10k/tmpfs$`),
+		Unit: "x-floors", Suffix: "×",
+		Context: []Context{{Label: "file-creation floor", Unit: "write-floor-ms", Suffix: " ms"}}},
+
+	// A burst of 5,000 files must coalesce, not make one sync per file.
+	{What: "5,000 files dropped at once: syncs", Pkg: "reconciler", Bench: regexp.MustCompile(`^BenchmarkBurst5000$`),
+		Unit: "syncs", Target: Target{Op: "<", Value: 50, Text: "< 50 (≪ 5,000)"}},
+	{What: "… last write → last managed file", Pkg: "reconciler", Bench: regexp.MustCompile(`^BenchmarkBurst5000$`),
+		Unit: "ms-last-write-to-managed", Scale: 0.001, Suffix: " s"},
+
+	// Git against the git CLI on a 5,000-file repository.
+	{What: "git no-change poll ÷ `git ls-remote`", Pkg: "sources/git", Bench: regexp.MustCompile(`^BenchmarkGitVsCLI$`),
+		Unit: "x-ls-remote", Suffix: "×", Target: Target{Op: "<=", Value: 1, Text: "≤ 1×"},
+		Context: []Context{{Label: "fgd", Unit: "ms-poll", Suffix: " ms"}, {Label: "git", Unit: "ms-git-ls-remote", Suffix: " ms"}}},
+	{What: "git initial sync ÷ `git clone --depth 1`, 5,000 files", Pkg: "sources/git", Bench: regexp.MustCompile(`^BenchmarkGitVsCLI$`),
+		Unit: "x-clone", Suffix: "×", Target: Target{Op: "<=", Value: 2, Text: "≤ 2×"},
+		Context: []Context{{Label: "fgd", Unit: "ms-sync", Suffix: " ms"}, {Label: "git", Unit: "ms-git-clone", Suffix: " ms"}}},
+
+	// File dropped (fsnotify) and webhook to the published tree.
+	{What: "file dropped in raw/ → published tree (default debounce 250 ms), p50", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkDropToPublished$`),
+		Unit: "p50-ms", Suffix: " ms", Target: Target{Op: "<", Value: oneSecond, Text: "< 1 s", Ours: true}},
+	{What: "… p99", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkDropToPublished$`),
+		Unit: "p99-ms", Suffix: " ms", Target: Target{Op: "<", Value: oneSecond, Text: "< 1 s", Ours: true},
+		Context: []Context{{Label: "max", Unit: "max-ms", Suffix: " ms"}}},
+	{What: "signed webhook → fgd's commit on the remote (poll 1 h)", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkWebhookToCommit$`),
+		Unit: "commit-ms", Suffix: " ms", Target: Target{Op: "<", Value: oneSecond, Text: "< 1 s"}},
+	{What: "signed webhook → published tree (poll 1 h)", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkWebhookToCommit$`),
+		Unit: "published-ms", Suffix: " ms", Target: Target{Op: "<", Value: oneSecond, Text: "< 1 s"}},
+
+	// 1,000 fabrics starting at once, with API load.
+	{What: "1,000 dir fabrics × 50 resources: all first syncs", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkThousandFabrics$`),
+		Unit: "first-syncs-s", Suffix: " s", Target: Target{Op: "<", Value: 240, Text: "< 4 min"}},
+	{What: "… peak RSS of the whole process", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkThousandFabrics$`),
+		Unit: "peak-rss-MiB", Suffix: " MiB", Target: Target{Op: "<", Value: 500, Text: "< 500 MiB"}},
+	{What: "… `GET /api/v1/fabrics` at 200 req/s meanwhile, p99", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkThousandFabrics$`),
+		Unit: "p99-ms", Suffix: " ms", Target: Target{Op: "<", Value: 50, Text: "< 50 ms"},
+		Context: []Context{{Label: "p50", Unit: "p50-ms", Suffix: " ms"}, {Label: "requests", Unit: "requests"}}},
+	{What: "`GET /api/v1/fabrics`, 1,000 fabrics, idle, p99", Pkg: "internal/httpapi", Bench: regexp.MustCompile(`^BenchmarkFabricsList$`),
+		Unit: "p99-µs", Scale: 0.001, Suffix: " ms",
+		Context: []Context{{Label: "p50", Unit: "p50-µs", Scale: 0.001, Suffix: " ms"}}},
+
+	// Memory per fabric: RSS of the idle daemon after every first sync.
+	{What: "idle daemon RSS, 1 fabric (the fixed cost)", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/fabrics=1$`),
+		Unit: "rss-MiB", Suffix: " MiB"},
+	{What: "idle daemon RSS, 100 fabrics", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/fabrics=100$`),
+		Unit: "rss-MiB", Suffix: " MiB",
+		Context: []Context{{Label: "RSS/N", Unit: "rss-per-fabric-KiB", Suffix: " KiB"}}},
+	{What: "idle daemon RSS, 1,000 fabrics", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/fabrics=1000$`),
+		Unit: "rss-MiB", Suffix: " MiB", Target: Target{Op: "<", Value: 500, Text: "< 500 MiB"},
+		Context: []Context{{Label: "RSS/N", Unit: "rss-per-fabric-KiB", Suffix: " KiB"}, {Label: "fabrics without inotify", Unit: "inotify-fallbacks"}}},
+	{What: "memory per added fabric, 100 fabrics: (RSS(100) − RSS(1)) / 99", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/fabrics=100$`),
+		Unit: "marginal-KiB-per-fabric", Suffix: " KiB", Target: Target{Op: "<=", Value: 512, Text: "≤ 512 KiB (500 MiB / 1,000)", Ours: true}},
+	{What: "memory per added fabric, 1,000 fabrics: (RSS(1000) − RSS(1)) / 999", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/fabrics=1000$`),
+		Unit: "marginal-KiB-per-fabric", Suffix: " KiB", Target: Target{Op: "<=", Value: 512, Text: "≤ 512 KiB (500 MiB / 1,000)", Ours: true}},
+
+	// CPU per idle fabric per hour, over a 30 s idle window.
+	{What: "CPU per idle fabric per hour, 1 fabric", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/fabrics=1$`),
+		Unit: "cpu-s-per-fabric-hour", Suffix: " s", Target: Target{Op: "<=", Value: 1, Text: "≤ 1 s", Ours: true}},
+	{What: "CPU per idle fabric per hour, 100 fabrics", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/fabrics=100$`),
+		Unit: "cpu-s-per-fabric-hour", Suffix: " s", Target: Target{Op: "<=", Value: 1, Text: "≤ 1 s", Ours: true}},
+	{What: "CPU per idle fabric per hour, 1,000 fabrics", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/fabrics=1000$`),
+		Unit: "cpu-s-per-fabric-hour", Suffix: " s", Target: Target{Op: "<=", Value: 1, Text: "≤ 1 s", Ours: true}},
+	{What: "CPU per idle fabric per hour, 100 fabrics, with the default rescans (12 an hour) added", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/rescan-cost$`),
+		Unit: "cpu-s-per-fabric-hour-with-rescans", Suffix: " s", Target: Target{Op: "<=", Value: 1, Text: "≤ 1 s", Ours: true},
+		Context: []Context{{Label: "per rescan", Unit: "cpu-ms-per-rescan", Suffix: " ms"}}},
+}
