@@ -273,6 +273,10 @@ func (v *validator) overlaps(c *Config) {
 			if s, ok := findUp(parent, sinks); ok {
 				v.add(s.field, "%s overlaps the FGD of fabric %q (%s): publishing would replace it", s.path, src.fabric, src.path)
 			}
+			if outer, ok := findUp(parent, sources); ok {
+				v.add(src.field, "FGD %s lies inside the FGD of fabric %q (%s): that fabric would ingest this one's files; give each fabric a directory of its own",
+					src.path, outer.fabric, outer.path)
+			}
 		}
 	}
 }

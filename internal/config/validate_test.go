@@ -342,6 +342,15 @@ fabrics:
 			{6, "fabrics[1].source.dir.path", []string{`already the source of fabric "a"`}},
 			{7, "fabrics[1].sinks[0].directory.path", []string{`already published by fabric "a"`}},
 		}},
+		{name: "an FGD inside another", yaml: `
+fabrics:
+  - name: outer
+    source: {dir: {path: srv}}
+  - name: inner
+    source: {dir: {path: srv/x/inner}}
+  - name: beside
+    source: {dir: {path: srv2}}
+`, want: []wantErr{{5, "fabrics[1].source.dir.path", []string{`/srv/x/inner lies inside the FGD of fabric "outer"`, "a directory of its own"}}}},
 		{name: "duplicate key", yaml: `
 listen: 127.0.0.1:1
 listen: 127.0.0.1:2
