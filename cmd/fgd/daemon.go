@@ -31,6 +31,7 @@ type daemon struct {
 	reloadOK prometheus.Gauge
 	reloadTS prometheus.Gauge
 	git      *git.Hub
+	dirs     *dir.Hub // the one inotify instance of every dir fabric; lives while one runs
 	audit    *audit.Log
 
 	mu  sync.Mutex // serializes reloads
@@ -43,7 +44,8 @@ type daemon struct {
 func newDaemon(log *slog.Logger, reg prometheus.Registerer, rec *reconciler.Reconciler, n *sdnotify.Notifier, cfg *config.Config) *daemon {
 	d := &daemon{
 		log: log, rec: rec, notifier: n, cfg: cfg,
-		git: git.NewHub(cfg.StateDir, log, git.NewMetrics(reg)),
+		git:  git.NewHub(cfg.StateDir, log, git.NewMetrics(reg)),
+		dirs: dir.NewHub(log),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "fgd_config_last_reload_successful",
 			Help: "1 when the last configuration load (start or reload) succeeded, 0 when it was rejected.",
@@ -160,7 +162,7 @@ func (d *daemon) specs(cfg *config.Config) ([]reconciler.FabricSpec, error) {
 			spec.NewSource = func(trigger func(reconciler.Trigger)) (reconciler.Source, error) {
 				return dir.New(src.Path, func(reason string) {
 					trigger(reconciler.Trigger{Kind: reason})
-				}, dir.Options{Debounce: src.Debounce, Rescan: src.RescanInterval, Logger: log})
+				}, dir.Options{Debounce: src.Debounce, Rescan: src.RescanInterval, Logger: log, Hub: d.dirs})
 			}
 		case f.Source.Git != nil:
 			if err := d.git.Spec(&spec, f.Source.Git); err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,17 +103,7 @@ func TestOverflowInjected(t *testing.T) {
 // whose events the kernel must drop. Released, the watcher must trigger with
 // "overflow", and the rescan must have added the watch on the new folder.
 func TestOverflowReal(t *testing.T) {
-	raw, err := os.ReadFile("/proc/sys/fs/inotify/max_queued_events")
-	if err != nil {
-		t.Skipf("no inotify queue limit to overflow: %v", err)
-	}
-	limit, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if limit > 1<<16 {
-		t.Skipf("fs.inotify.max_queued_events is %d: too many files to overflow it in a test", limit)
-	}
+	limit := queuedEventsLimit(t)
 	hold := make(chan struct{})
 	h := startHarness(t, harnessConfig{hold: hold})
 	before := h.count()

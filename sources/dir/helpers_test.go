@@ -98,6 +98,8 @@ type harnessConfig struct {
 	inject    <-chan error      // hooks.injectErrs
 	noStartup bool              // do not wait for the startup trigger
 	noInotify error             // hooks.watcherErr
+	hub       *Hub              // Options.Hub: share this hub's instance
+	root      string            // the FGD root; default a new temporary folder
 }
 
 // typicalFGD creates the folders fgd keeps in an FGD (SPEC §1) plus a .git.
@@ -112,7 +114,10 @@ func typicalFGD(tb testing.TB, root string) {
 
 func startHarness(tb testing.TB, cfg harnessConfig) *harness {
 	tb.Helper()
-	root := filepath.Join(tb.TempDir(), "fgd")
+	root := cfg.root
+	if root == "" {
+		root = filepath.Join(tb.TempDir(), "fgd")
+	}
 	if !cfg.bare {
 		mustMkdir(tb, root)
 		typicalFGD(tb, root)
@@ -125,6 +130,9 @@ func startHarness(tb testing.TB, cfg harnessConfig) *harness {
 	}
 	if cfg.opts.Rescan == 0 {
 		cfg.opts.Rescan = noRescan
+	}
+	if cfg.hub != nil {
+		cfg.opts.Hub = cfg.hub
 	}
 	logs := &logBuffer{}
 	cfg.opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -13,45 +13,60 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// session is the state of one Run: the fsnotify watcher, whether the root is
-// watched, and the open debounce batch. Only Run's goroutine touches it.
+// session is the state of one Run: the FGD's place on the inotify instance,
+// whether the root is watched, and the open debounce batch. Only Run's
+// goroutine touches it.
 type session struct {
 	w          *Watcher
-	fsw        *fsnotify.Watcher
+	sub        *subscription
 	log        *slog.Logger
 	rootOK     bool
-	dirs       map[string]struct{} // directories watched, to forget after a rename
 	batch      batch
 	flushTimer *time.Timer
 }
 
-func newSession(w *Watcher, fsw *fsnotify.Watcher) *session {
+func newSession(w *Watcher, sub *subscription) *session {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &session{w: w, fsw: fsw, log: w.log, rootOK: true, dirs: make(map[string]struct{}), flushTimer: t}
+	return &session{w: w, sub: sub, log: w.log, rootOK: true, flushTimer: t}
 }
 
 // start watches the whole tree and triggers once, work or not: the first
 // sync validates and repairs the FGD and makes the fabric ready.
 func (s *session) start() {
-	res := walk(s.w.root, ".", s.watch, false)
+	res := s.rewatch()
 	if res.rootErr != nil {
 		s.rootOK = false
 		s.log.Error("FGD root cannot be watched; retrying on every rescan",
 			"path", s.w.root, "retry_every", s.w.rescan, "err", s.w.rootError(res.rootErr))
 	} else {
 		s.warnSub(res)
-		s.log.Debug("watching FGD", "work_pending", res.work, "watches", len(s.fsw.WatchList()))
+		s.log.Debug("watching FGD", "work_pending", res.work, "watches", s.sub.count())
 	}
 	s.fire(ReasonStartup)
 }
 
-// watch adds an fsnotify watch on dir, explaining the usual limit.
+// rewatch walks the whole tree, watching every directory, and drops the
+// watches of directories the walk no longer found (renamed or removed while
+// their events were lost). A walk that could not read everything drops
+// nothing: what it did not see may still be there.
+func (s *session) rewatch() scanResult {
+	seen := make(map[string]struct{})
+	res := walk(s.w.root, ".", func(dir string) error {
+		seen[dir] = struct{}{}
+		return s.watch(dir)
+	}, false)
+	if res.rootErr == nil && res.subErr == nil {
+		s.sub.prune(seen)
+	}
+	return res
+}
+
+// watch adds an inotify watch on dir, explaining the usual limit.
 func (s *session) watch(dir string) error {
-	err := s.fsw.Add(dir)
+	err := s.sub.add(dir)
 	switch {
 	case err == nil:
-		s.dirs[dir] = struct{}{}
 		return nil
 	case errors.Is(err, syscall.ENOSPC):
 		return fmt.Errorf("watch %s: %w (inotify watches are exhausted: raise fs.inotify.max_user_watches)", dir, err)
@@ -90,11 +105,9 @@ func (s *session) handleEvent(ev fsnotify.Event) {
 			return
 		}
 	case ev.Has(fsnotify.Write):
-	case ev.Has(fsnotify.Rename):
-		s.forget(ev.Name)
-		return
-	case ev.Has(fsnotify.Remove):
-		delete(s.dirs, ev.Name) // the kernel dropped its watch, if it was a directory
+	case ev.Has(fsnotify.Rename), ev.Has(fsnotify.Remove):
+		// A directory renamed away lost its watches in the hub already
+		// (Hub.deliver); the kernel dropped those of a removed one.
 		return
 	default:
 		return
@@ -104,24 +117,6 @@ func (s *session) handleEvent(ev fsnotify.Event) {
 	}
 	s.batch.add(ev.Name)
 	s.arm()
-}
-
-// forget drops the watches of a directory that was renamed and of every
-// directory below it. The kernel keeps those watches on the moved inodes, but
-// fsnotify would go on naming their events by the old paths; the new name
-// arrives as a creation and is watched afresh.
-func (s *session) forget(dir string) {
-	if _, ok := s.dirs[dir]; !ok {
-		return
-	}
-	prefix := dir + string(filepath.Separator)
-	for _, p := range s.fsw.WatchList() {
-		if p == dir || strings.HasPrefix(p, prefix) {
-			_ = s.fsw.Remove(p)
-			delete(s.dirs, p)
-		}
-	}
-	delete(s.dirs, dir)
 }
 
 // rootEvent handles an event on the root directory itself.
@@ -152,16 +147,26 @@ func (s *session) addTree(rel string) {
 	}
 }
 
-// handleError handles an error reported by fsnotify. An overflow means the
-// kernel dropped events: the next flush rescans and re-watches the tree.
-func (s *session) handleError(err error) {
-	if !errors.Is(err, fsnotify.ErrEventOverflow) {
-		s.log.Warn("file watch error; the periodic rescan covers missed changes", "path", s.w.root, "err", err)
+// drain handles what the hub queued for the FGD. An overflow means events
+// were dropped, by the kernel (the hub logged it, for every FGD) or because
+// this FGD's queue was full: the next flush rescans and re-watches the tree.
+func (s *session) drain() {
+	events, kernel, backlog := s.sub.take()
+	for _, ev := range events {
+		s.handleEvent(ev)
+		if s.w.hooks.handled != nil {
+			s.w.hooks.handled(ev)
+		}
+	}
+	if !kernel && !backlog {
 		return
 	}
-	if !s.batch.overflow {
-		s.log.Warn("inotify event queue overflowed; rescanning the whole FGD",
-			"path", s.w.root, "hint", "raise fs.inotify.max_queued_events if this repeats")
+	switch {
+	case backlog && !s.batch.overflow:
+		s.log.Warn("file event backlog overflowed; rescanning the whole FGD", "path", s.w.root,
+			"queued_events", s.sub.hub.limit, "hint", "the FGD changed faster than fgd could follow; nothing is lost")
+	case kernel:
+		s.log.Debug("rescanning the whole FGD after an inotify queue overflow", "path", s.w.root)
 	}
 	s.batch.overflow = true
 	s.arm()
@@ -187,7 +192,7 @@ func (s *session) flush() {
 	}
 	switch {
 	case b.overflow:
-		res := walk(s.w.root, ".", s.watch, false)
+		res := s.rewatch()
 		if res.rootErr != nil {
 			s.lose(res.rootErr)
 			return
@@ -208,17 +213,12 @@ func (s *session) flush() {
 // rescanTick is the periodic safety net: it re-watches the whole tree (which
 // also brings back a lost root) and triggers when work is pending.
 func (s *session) rescanTick() {
-	res := walk(s.w.root, ".", s.watch, false)
+	res := s.rewatch()
 	if res.rootErr != nil {
 		s.lose(res.rootErr)
 		return
 	}
 	s.warnSub(res)
-	// Start the directory set afresh so it never outgrows the real tree.
-	clear(s.dirs)
-	for _, p := range s.fsw.WatchList() {
-		s.dirs[p] = struct{}{}
-	}
 	// The walk saw the tree after every event received so far: the open
 	// batch has nothing left to say.
 	s.resetBatch()
@@ -244,10 +244,7 @@ func (s *session) lose(err error) {
 	s.rootOK = false
 	s.resetBatch()
 	// Watches below a renamed root would report under stale paths.
-	for _, p := range s.fsw.WatchList() {
-		_ = s.fsw.Remove(p)
-	}
-	clear(s.dirs)
+	s.sub.removeAll()
 	s.log.Error("FGD root cannot be watched; retrying on every rescan",
 		"path", s.w.root, "retry_every", s.w.rescan, "err", s.w.rootError(err))
 	s.fire(ReasonRootUnavailable)

@@ -55,6 +55,10 @@ type Options struct {
 	Rescan time.Duration
 	// Logger receives the watcher's logs; nil discards them.
 	Logger *slog.Logger
+	// Hub, when set, is the inotify instance the Watcher shares with the
+	// other Watchers of the daemon (see NewHub); nil gives the Watcher an
+	// instance of its own for each Run.
+	Hub *Hub
 }
 
 // Watcher watches one FGD and calls its trigger function when the FGD holds
@@ -65,6 +69,7 @@ type Watcher struct {
 	debounce time.Duration
 	rescan   time.Duration
 	log      *slog.Logger
+	hub      *Hub
 
 	hooks testHooks
 }
@@ -72,15 +77,20 @@ type Watcher struct {
 // testHooks let the package's own tests reach into the event path where the
 // real thing cannot be forced on demand. All are nil in production.
 type testHooks struct {
-	// holdEvents, when set, keeps Run from reading events until it is closed:
-	// a slow consumer, so the kernel queue really overflows.
+	// holdEvents, when set, keeps events from being read until it is
+	// closed: a slow consumer. On an instance of the Watcher's own, the
+	// instance is not read, so the kernel queue really overflows; on a
+	// shared Hub, Run does not take its queued events, so its queue
+	// overflows and the other Watchers are not held.
 	holdEvents <-chan struct{}
-	// injectErrs delivers errors as if fsnotify had reported them.
+	// injectErrs delivers errors to the Watcher's own instance as if
+	// fsnotify had reported them (ignored on a shared Hub, which has its own
+	// hook).
 	injectErrs <-chan error
 	// handled is called after each fsnotify event has been handled.
 	handled func(fsnotify.Event)
-	// watcherErr, when set, stands for an inotify instance that cannot be
-	// created (fs.inotify.max_user_instances exhausted).
+	// watcherErr, when set, stands for an inotify instance of the Watcher's
+	// own that cannot be created (fs.inotify.max_user_instances exhausted).
 	watcherErr error
 }
 
@@ -108,6 +118,7 @@ func New(root string, trigger func(reason string), opts Options) (*Watcher, erro
 		debounce: opts.Debounce,
 		rescan:   opts.Rescan,
 		log:      opts.Logger,
+		hub:      opts.Hub,
 	}
 	if w.debounce == 0 {
 		w.debounce = DefaultDebounce
@@ -147,59 +158,46 @@ func (w *Watcher) Pending() (bool, error) {
 // work shown by events, overflows and rescans. A root that is missing or
 // unreadable, at start or later, is logged, triggered (ReasonRootUnavailable)
 // and retried on every rescan, without ending Run. A Watcher runs one Run
-// at a time.
+// at a time. When Run returns, the FGD's watches are gone from the inotify
+// instance, shared or not.
 //
-// When no inotify instance can be had (each costs one of the user's
-// fs.inotify.max_user_instances, 128 by default, and a daemon may serve more
-// fabrics than that), Run degrades to polling: the periodic rescan alone,
-// with a warning naming the fix, instead of leaving the fabric unwatched.
+// When no inotify instance can be had (fs.inotify.max_user_instances is per
+// user, 128 by default, and other programs of the user take from it too),
+// Run degrades to polling: the periodic rescan alone, with a warning naming
+// the fix, instead of leaving the fabric unwatched.
 func (w *Watcher) Run(ctx context.Context) error {
-	fsw, err := fsnotify.NewWatcher()
-	if err == nil && w.hooks.watcherErr != nil {
-		_ = fsw.Close()
-		err = w.hooks.watcherErr
-	}
+	sub, shared, err := w.subscribe()
 	if err != nil {
 		w.log.Warn("cannot watch the FGD with inotify; falling back to a full rescan every rescan_interval"+
-			" (raise fs.inotify.max_user_instances to get change events)", "fgd", w.root, "rescan_interval", w.rescan.String(), "err", err)
+			" (the user has no inotify instance left, and fgd needs one for all its dir fabrics:"+
+			" raise fs.inotify.max_user_instances to get change events)",
+			"fgd", w.root, "rescan_interval", w.rescan.String(), "err", err)
 		return w.poll(ctx)
 	}
-	// Close waits for fsnotify's reading goroutine to end.
-	defer fsw.Close()
+	// The last Watcher to leave an instance closes it and waits for its
+	// goroutines.
+	defer sub.close()
 
-	s := newSession(w, fsw)
+	s := newSession(w, sub)
 	defer s.flushTimer.Stop()
 	s.start()
 
 	rescan := time.NewTimer(w.nextRescan())
 	defer rescan.Stop()
 
-	events := fsw.Events
-	hold := w.hooks.holdEvents
-	if hold != nil {
-		events = nil
+	wake := sub.wake
+	var hold <-chan struct{}
+	if shared && w.hooks.holdEvents != nil {
+		hold, wake = w.hooks.holdEvents, nil
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-hold:
-			hold, events = nil, fsw.Events
-		case ev, ok := <-events:
-			if !ok {
-				return fmt.Errorf("watch FGD %s: fsnotify closed its event channel", w.root)
-			}
-			s.handleEvent(ev)
-			if w.hooks.handled != nil {
-				w.hooks.handled(ev)
-			}
-		case err, ok := <-fsw.Errors:
-			if !ok {
-				return fmt.Errorf("watch FGD %s: fsnotify closed its error channel", w.root)
-			}
-			s.handleError(err)
-		case err := <-w.hooks.injectErrs:
-			s.handleError(err)
+			hold, wake = nil, sub.wake
+		case <-wake:
+			s.drain()
 		case <-s.flushTimer.C:
 			s.flush()
 		case <-rescan.C:
@@ -209,8 +207,28 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 }
 
-// nextRescan returns the rescan period with ±10% jitter, so the watchers of
-// many fabrics do not scan in step.
+// subscribe joins the Watcher to its Hub, or to a Hub of its own when it has
+// none or when its root overlaps another FGD on the hub (the config does not
+// refuse nested FGDs; each then has an instance of its own, as without a
+// hub). shared tells which.
+func (w *Watcher) subscribe() (sub *subscription, shared bool, err error) {
+	if w.hub != nil {
+		sub, err = w.hub.register(w.root)
+		var overlap *overlapError
+		if !errors.As(err, &overlap) {
+			return sub, true, err
+		}
+		w.log.Warn("the FGD overlaps another fabric's FGD; watching it with an inotify instance of its own",
+			"fgd", w.root, "other", overlap.other)
+	}
+	own := NewHub(w.log)
+	own.hooks.holdEvents = w.hooks.holdEvents
+	own.hooks.injectErrs = w.hooks.injectErrs
+	own.hooks.instanceErr = w.hooks.watcherErr
+	sub, err = own.register(w.root)
+	return sub, false, err
+}
+
 // poll is Run without inotify: a startup trigger, then a full rescan every
 // rescan interval that triggers when work is pending.
 func (w *Watcher) poll(ctx context.Context) error {
@@ -233,6 +251,8 @@ func (w *Watcher) poll(ctx context.Context) error {
 	}
 }
 
+// nextRescan returns the rescan period with ±10% jitter, so the watchers of
+// many fabrics do not scan in step.
 func (w *Watcher) nextRescan() time.Duration {
 	return time.Duration(float64(w.rescan) * (0.9 + 0.2*rand.Float64()))
 }
