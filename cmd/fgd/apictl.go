@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/fgdproject/fgd/internal/audit"
@@ -40,7 +41,7 @@ func controllerError(err error) error {
 }
 
 // auditSync records the end of every sync with what triggered it.
-func auditSync(log *audit.Log) func(reconciler.SyncStatus) {
+func auditSync(log *audit.Log, logger *slog.Logger) func(reconciler.SyncStatus) {
 	return func(st reconciler.SyncStatus) {
 		outcome := audit.OutcomeCompleted
 		if st.State != reconciler.StateCompleted {
@@ -53,7 +54,7 @@ func auditSync(log *audit.Log) func(reconciler.SyncStatus) {
 				details = append(details, t.Detail)
 			}
 		}
-		_ = log.Record(audit.Entry{
+		recordAudit(log, logger, audit.Entry{
 			Actor: strings.Join(actors, ","), Action: audit.ActionSync, Fabric: st.Fabric, Revision: st.Revision,
 			Outcome: outcome, Detail: strings.Join(append(details, st.Error), "; "),
 			Changes: map[string]any{
@@ -61,5 +62,16 @@ func auditSync(log *audit.Log) func(reconciler.SyncStatus) {
 				"unmanaged": st.Summary.Unmanaged, "commit": st.Commit,
 			},
 		})
+	}
+}
+
+// recordAudit writes e to the audit log; a failed write (a full disk) is
+// logged, and the operation it records has gone ahead regardless.
+func recordAudit(log *audit.Log, logger *slog.Logger, e audit.Entry) {
+	if log == nil {
+		return
+	}
+	if err := log.Record(e); err != nil {
+		logger.Error("audit log write failed; the operation itself went ahead", "action", e.Action, "fabric", e.Fabric, "err", err)
 	}
 }

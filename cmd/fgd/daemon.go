@@ -121,9 +121,7 @@ func (d *daemon) loaded() {
 }
 
 func (d *daemon) auditReload(outcome, detail string) {
-	if d.audit != nil {
-		_ = d.audit.Record(audit.Entry{Actor: "operator", Action: audit.ActionReload, Outcome: outcome, Detail: detail})
-	}
+	recordAudit(d.audit, d.log, audit.Entry{Actor: "operator", Action: audit.ActionReload, Outcome: outcome, Detail: detail})
 }
 
 // restartOnly keeps the settings a reload cannot change in place.

@@ -43,8 +43,6 @@ func (h hookTarget) Wake(fabric, detail string) {
 		return
 	}
 	h.d.log.Info("webhook received, polling now", "fabric", fabric, "detail", detail)
-	if h.d.audit != nil {
-		_ = h.d.audit.Record(audit.Entry{Actor: "webhook", Action: "webhook", Fabric: fabric, Outcome: audit.OutcomeAccepted, Detail: detail})
-	}
+	recordAudit(h.d.audit, h.d.log, audit.Entry{Actor: "webhook", Action: "webhook", Fabric: fabric, Outcome: audit.OutcomeAccepted, Detail: detail})
 	h.d.git.Kick(f.Source.Git.URL, f.Source.Git.Branch)
 }

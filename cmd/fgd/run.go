@@ -121,7 +121,7 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	rec, err := reconciler.New(reconciler.Options{
 		Store:              store,
 		StateDir:           cfg.StateDir,
-		OnSyncEnd:          auditSync(auditLog),
+		OnSyncEnd:          auditSync(auditLog, log),
 		Logger:             log,
 		Metrics:            reconciler.NewMetrics(reg),
 		Registry:           registry,
