@@ -170,7 +170,13 @@ func (r *Repo) Do(ctx context.Context, fn func(ctx context.Context, w *Worktree)
 	defer func() { <-r.work }()
 	w := &Worktree{r: r, valid: true}
 	defer w.invalidate()
-	return fn(ctx, w)
+	err := fn(ctx, w)
+	if err != nil {
+		r.mu.Lock()
+		r.afterFailure(err)
+		r.mu.Unlock()
+	}
+	return err
 }
 
 // Seen records h as one of fgd's own commits, typically after a push, so

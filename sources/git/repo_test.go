@@ -354,3 +354,45 @@ func TestDamagedClone(t *testing.T) {
 		t.Errorf("after re-cloning, dc1/switches.yaml = %q", got)
 	}
 }
+
+// TestCloneCrashLeftovers: what a crash (kill -9) can leave in the clone
+// while go-git writes does not break the next start, and does not stay.
+// go-git rewrites a ref file in place (truncate, then write), so a crash
+// can leave it empty, which failed every later sync with "ref file is
+// empty": the clone is cloned again. Its temp files of objects and packs
+// are removed. (Found by the kill -9 soak, reliability/kill_test.go.)
+func TestCloneCrashLeftovers(t *testing.T) {
+	cases := []struct {
+		name   string
+		damage string // a file below .git, made empty
+	}{
+		{"empty branch ref", "refs/heads/" + branch},
+		{"empty tracking ref", "refs/remotes/origin/" + branch},
+		{"temp object", "objects/pack/tmp_obj_123456"},
+		{"temp pack", "objects/pack/tmp_pack_654321"},
+		{"temp packed-refs", "._packed-refs7890"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, "file", seedFGD())
+			o := e.options()
+			r := e.open(o)
+			update := func(ctx context.Context, w *git.Worktree) error { _, err := w.Update(ctx); return err }
+			do(t, r, update)
+			_ = r.Close()
+			damaged := filepath.Join(o.Dir, ".git", filepath.FromSlash(c.damage))
+			if err := os.WriteFile(damaged, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			e.remote.Change(t, "someone else's change", map[string]string{"dc1/raw/vpc-3.yaml": "kind: VPC\n"}, nil)
+			r2 := e.open(o)
+			do(t, r2, update)
+			if got := readFile(t, filepath.Join(o.Dir, "dc1", "raw", "vpc-3.yaml")); got != "kind: VPC\n" {
+				t.Errorf("after the restart, dc1/raw/vpc-3.yaml = %q", got)
+			}
+			if fi, err := os.Stat(damaged); err == nil && fi.Size() == 0 {
+				t.Errorf("%s is still there, empty", c.damage)
+			}
+		})
+	}
+}

@@ -48,6 +48,7 @@ func (r *Repo) openExisting() error {
 	}
 	rc, err := repo.Remote(remoteName)
 	if err != nil {
+	r.removeTemps()
 		return fmt.Errorf("open %s: %w", r.gitDir(), err)
 	}
 	if urls := rc.Config().URLs; len(urls) != 1 || urls[0] != r.o.URL {
@@ -59,10 +60,45 @@ func (r *Repo) openExisting() error {
 
 // Close releases the clone's open files; the Repo opens them again when
 // used after it.
+	// go-git rewrites a ref file in place (truncate, then write): a crash
+	// between the two leaves it empty, and every later fetch of the clone
+	// fails with "ref file is empty". Such a clone is cloned again.
+	refs, err := repo.References()
+	if err == nil {
+		err = refs.ForEach(func(*plumbing.Reference) error { return nil })
+	}
+	if err != nil {
+		return fmt.Errorf("open %s: read its refs: %w", r.gitDir(), err)
+	}
 func (r *Repo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.closeStorage()
+// removeTemps removes the temp files of go-git writes that a crash
+// interrupted (loose objects and packs being written, packed-refs being
+// rewritten): go-git never looks at them again, so each crash would leave
+// them for good. Callers make sure no write is under way: Open, before
+// anything writes in the clone, or a caller holding r.mu.
+func (r *Repo) removeTemps() {
+	var left []string
+	for _, pattern := range []string{
+		filepath.Join(r.gitDir(), "objects", "pack", "tmp_obj_*"),
+		filepath.Join(r.gitDir(), "objects", "pack", "tmp_pack_*"),
+		filepath.Join(r.gitDir(), "._packed-refs*"),
+	} {
+		m, _ := filepath.Glob(pattern)
+		left = append(left, m...)
+	}
+	for _, p := range left {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			r.log.Warn("cannot remove a temp file an interrupted run left in the clone", "file", p, "err", err)
+		}
+	}
+	if len(left) > 0 {
+		r.log.Info("removed the temp files an interrupted run left in the clone", "dir", r.o.Dir, "files", len(left))
+	}
+}
+
 }
 
 func (r *Repo) closeStorage() error {
