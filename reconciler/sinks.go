@@ -215,6 +215,7 @@ func (r *Reconciler) loadInventories(f *fabric) {
 	if r.opts.Store == nil || r.opts.StateDir == "" {
 		return
 	}
+	r.removeInventoryTemps(f)
 	for _, s := range f.spec.Sinks {
 		data, err := os.ReadFile(r.inventoryFile(f.spec.Name, s.Name))
 		if errors.Is(err, os.ErrNotExist) {
@@ -235,5 +236,27 @@ func (r *Reconciler) loadInventories(f *fabric) {
 			items[i] = state.InventoryItem{Fabric: f.spec.Name, Sink: s.Name, Key: it.Key, Hash: it.Hash, AppliedAt: it.AppliedAt, Body: it.Body}
 		}
 		r.storeErr(r.opts.Store.ReplaceInventory(f.spec.Name, s.Name, items))
+	}
+}
+
+// removeInventoryTemps removes the temp files of inventories whose saving a
+// crash interrupted: nothing else would, and each crash would leave one
+// more. The fabric is starting, so no sync of it is saving one now.
+func (r *Reconciler) removeInventoryTemps(f *fabric) {
+	dir := filepath.Join(r.opts.StateDir, "inventory", f.spec.Name)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !fgd.IsTemp(e.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			f.log.Warn("cannot remove the temp file of an interrupted inventory save", "file", p, "err", err)
+			continue
+		}
+		f.log.Info("removed the temp file of an interrupted inventory save", "file", p)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/reconciler"
@@ -224,5 +225,24 @@ func TestDirectorySinkPruneGuardAndDrift(t *testing.T) {
 	}
 	if !found {
 		t.Error("no drift_detected event")
+	}
+}
+
+// A crash while a sink's inventory was being saved leaves the temp file of
+// the atomic write in the state dir; the fabric's next start removes it
+// (found by the kill -9 soak, reliability/kill_test.go).
+func TestInventoryTempRemovedAtStart(t *testing.T) {
+	root, stateDir := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(root, "raw", "a.yaml"), vpcDoc("vpc-a"))
+	left := filepath.Join(stateDir, "inventory", "lab", fgd.TempPrefix+"crashed")
+	write(t, left, `[{"key": "half`)
+	h := newHarness(t, reconciler.Options{Store: newStore(t), StateDir: stateDir, Backoff: fastRetries})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1", Sinks: []reconciler.SinkSpec{execSink(t, "exec-0", "cat >/dev/null")}})
+	eventually(t, "the first sync", func() bool { return h.fabric("lab").Attempted })
+	if exists(left) {
+		t.Error("the temp file of the interrupted inventory save is still there")
+	}
+	if !exists(filepath.Join(stateDir, "inventory", "lab", "exec-0.json")) {
+		t.Error("the sink's inventory was not saved")
 	}
 }
