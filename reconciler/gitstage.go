@@ -63,9 +63,11 @@ func (r *Reconciler) gitStages(ctx context.Context, f *fabric, run *syncRun) err
 	target := "git:" + g.Repo.Remote()
 	attempt := func(ctx context.Context) error {
 		return r.breakers.Do(target, func() error {
-			return g.Repo.Do(ctx, func(ctx context.Context, w Worktree) error {
+			// A full local disk is classified here, inside the breaker:
+			// it is no failure of the remote.
+			return diskFull(f, g.Repo.Do(ctx, func(ctx context.Context, w Worktree) error {
 				return r.gitAttempt(ctx, f, run, w)
-			})
+			}))
 		})
 	}
 	err := resilience.Retry(ctx, r.opts.Backoff, attempt, func(n int, delay time.Duration, err error) {

@@ -114,7 +114,7 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 		return r.breakers.Do(target, func() error {
 			var err error
 			out, err = s.Sink.Apply(ctx, req)
-			return err
+			return diskFull(f, err)
 		})
 	}, func(n int, delay time.Duration, err error) {
 		f.log.Warn("sink failed, retrying", "sink", s.Name, "attempt", n, "retry_in", delay.Round(time.Millisecond).String(), "err", err)
@@ -145,7 +145,7 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 	if st.Applied+st.Deleted > 0 {
 		st.Status = "applied"
 	}
-	return st, r.recordInventory(f.spec.Name, s.Name, diff)
+	return st, diskFull(f, r.recordInventory(f.spec.Name, s.Name, diff))
 }
 
 // recordInventory writes what a sink now holds to the store and to the

@@ -86,6 +86,9 @@ type Log struct {
 	mu   sync.Mutex
 	f    *os.File // nil until the first Record, and after Close
 	size int64    // bytes in f
+	// partial is set when f ends in part of a line that could not be cut
+	// off: the next record starts on a new line.
+	partial bool
 }
 
 // New returns the audit log at path, rotated when a line would take it past
@@ -152,11 +155,24 @@ func (l *Log) Record(e Entry) error {
 			return err
 		}
 	}
+	if l.partial {
+		line = append([]byte{'\n'}, line...)
+	}
 	n, err := l.f.Write(line)
-	l.size += int64(n)
 	if err != nil {
+		// A full disk takes part of a line: cut it off, or the next
+		// record would be glued to half a line.
+		if n > 0 {
+			if terr := l.f.Truncate(l.size); terr != nil {
+				err = fmt.Errorf("%w; cutting off the partial line failed too: %w", err, terr)
+				l.size += int64(n)
+				l.partial = true
+			}
+		}
 		return fmt.Errorf("audit: write to %s: %w (is the disk full?)", l.path, err)
 	}
+	l.size += int64(n)
+	l.partial = false
 	return nil
 }
 
@@ -197,7 +213,7 @@ func (l *Log) rotate() error {
 	if err := l.f.Close(); err != nil {
 		return fmt.Errorf("audit: close %s before rotating it: %w", l.path, err)
 	}
-	l.f = nil
+	l.f, l.partial = nil, false // the next line goes to a new file
 	if l.keep == 0 {
 		if err := os.Remove(l.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("audit: rotate %s: %w", l.path, err)

@@ -36,6 +36,13 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (wrote bool, er
 // of the renames done, each file whole.
 type Batch struct {
 	staged []staged
+	// fault, when set (by this package's tests only), is asked before each
+	// file operation: op is "create", "write", "fsync", "syncfs", "rename"
+	// or "symlink", path the file (the temp file, or for "rename" the
+	// target). A non-nil answer makes the operation fail with it, the way
+	// a full disk fails it; a failing "write" first writes half its bytes,
+	// as a short write does.
+	fault func(op, path string) error
 }
 
 type staged struct {
@@ -60,7 +67,7 @@ func (b *Batch) Write(path string, data []byte, perm os.FileMode) (wrote bool, e
 	if err != nil {
 		return false, err
 	}
-	if _, err := f.Write(data); err != nil {
+	if _, err := b.out(f).Write(data); err != nil {
 		b.drop()
 		return false, fmt.Errorf("write %s: %w", path, err)
 	}
@@ -84,7 +91,7 @@ func (b *Batch) WriteMany(files []File, workers int) (int, error) {
 	slot := make([]int, len(files)) // which part staged file i, or -1
 	var wg sync.WaitGroup
 	for w := range parts {
-		parts[w] = NewBatch()
+		parts[w] = &Batch{fault: b.fault}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -112,9 +119,11 @@ func (b *Batch) WriteMany(files []File, workers int) (int, error) {
 			n++
 		}
 	}
-	for w, err := range errs {
+	// Each failure names its file; which goroutine met it is of no use to
+	// the operator.
+	for _, err := range errs {
 		if err != nil {
-			return n, fmt.Errorf("stage files: %w (worker %d)", err, w)
+			return n, fmt.Errorf("stage files: %w", err)
 		}
 	}
 	return n, nil
@@ -134,7 +143,7 @@ func (b *Batch) Copy(path, src string, want [sha256.Size]byte, perm os.FileMode)
 		return err
 	}
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), in); err != nil {
+	if _, err := io.Copy(io.MultiWriter(b.out(f), h), in); err != nil {
 		b.drop()
 		return fmt.Errorf("copy %s to %s: %w", src, path, err)
 	}
@@ -151,7 +160,10 @@ func (b *Batch) Symlink(path, target string) error {
 	dir := filepath.Dir(path)
 	for i := 0; ; i++ {
 		tmp := filepath.Join(dir, fmt.Sprintf("%s%d-%d", TempPrefix, os.Getpid(), i))
-		err := os.Symlink(target, tmp)
+		err := b.inject("symlink", tmp)
+		if err == nil {
+			err = os.Symlink(target, tmp)
+		}
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}
@@ -169,7 +181,11 @@ func (b *Batch) temp(path string, perm os.FileMode) (*os.File, error) {
 	dir := filepath.Dir(path)
 	for {
 		tmp := filepath.Join(dir, TempPrefix+strconv.FormatUint(rand.Uint64(), 36))
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, perm)
+		var f *os.File
+		err := b.inject("create", tmp)
+		if err == nil {
+			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, perm)
+		}
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}
@@ -179,6 +195,38 @@ func (b *Batch) temp(path string, perm os.FileMode) (*os.File, error) {
 		b.staged = append(b.staged, staged{tmp: tmp, path: path, file: f})
 		return f, nil
 	}
+}
+
+// inject returns the fault of op on path, or nil.
+func (b *Batch) inject(op, path string) error {
+	if b.fault == nil {
+		return nil
+	}
+	return b.fault(op, path)
+}
+
+// out is where a staged temp file's bytes go: the file, or the file behind
+// the batch's fault.
+func (b *Batch) out(f *os.File) io.Writer {
+	if b.fault == nil {
+		return f
+	}
+	return faultWriter{f: f, fault: b.fault}
+}
+
+// faultWriter writes to f unless the fault says the write fails; then it
+// writes half of it first, as a write that runs out of space does.
+type faultWriter struct {
+	f     *os.File
+	fault func(op, path string) error
+}
+
+func (w faultWriter) Write(p []byte) (int, error) {
+	if err := w.fault("write", w.f.Name()); err != nil {
+		n, _ := w.f.Write(p[:len(p)/2])
+		return n, err
+	}
+	return w.f.Write(p)
 }
 
 // drop unstages the last staged file after a failure.
@@ -205,7 +253,11 @@ func (b *Batch) Commit() error {
 	}
 	dirs := map[string]bool{}
 	for i, s := range b.staged {
-		if err := os.Rename(s.tmp, s.path); err != nil {
+		err := b.inject("rename", s.path)
+		if err == nil {
+			err = os.Rename(s.tmp, s.path)
+		}
+		if err != nil {
 			b.staged = b.staged[i:]
 			return fmt.Errorf("rename %s to %s: %w", s.tmp, s.path, err)
 		}
@@ -221,17 +273,23 @@ func (b *Batch) syncData() error {
 		if s.file == nil {
 			continue
 		}
+		// The errors name the file being written (the wrapped one names
+		// its temp file): a full disk may show only here, at the flush.
 		if useSyncfs {
 			if err := s.file.Close(); err != nil {
-				return fmt.Errorf("close %s: %w", s.tmp, err)
+				return fmt.Errorf("write %s: close: %w", s.path, err)
 			}
 			continue
 		}
-		if err := s.file.Sync(); err != nil {
-			return fmt.Errorf("fsync %s: %w", s.tmp, err)
+		err := b.inject("fsync", s.tmp)
+		if err == nil {
+			err = s.file.Sync()
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: fsync: %w", s.path, err)
 		}
 		if err := s.file.Close(); err != nil {
-			return fmt.Errorf("close %s: %w", s.tmp, err)
+			return fmt.Errorf("write %s: close: %w", s.path, err)
 		}
 	}
 	for i := range b.staged {
@@ -245,7 +303,11 @@ func (b *Batch) syncData() error {
 		return fmt.Errorf("syncfs: %w", err)
 	}
 	defer d.Close()
-	if err := unix.Syncfs(int(d.Fd())); err != nil {
+	err = b.inject("syncfs", d.Name())
+	if err == nil {
+		err = unix.Syncfs(int(d.Fd()))
+	}
+	if err != nil {
 		return fmt.Errorf("syncfs %s: %w", d.Name(), err)
 	}
 	return nil
