@@ -41,6 +41,10 @@ type fabric struct {
 	// files, listed at revision unmanagedRev.
 	unmanagedLoaded bool
 	unmanagedRev    string
+	// failures counts the syncs failed in a row; retry is the timer of the
+	// sync that follows a failed one (nil when none is due).
+	failures int
+	retry    *time.Timer
 }
 
 func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.WaitGroup) (*fabric, error) {
@@ -272,9 +276,52 @@ func (f *fabric) runSync(ctx context.Context) {
 
 	if err := f.r.syncStages(syncCtx, f, run); err != nil {
 		run.fail(err)
+		f.scheduleRetry(err)
 		return
 	}
+	f.scheduleRetry(nil)
 	_ = run.transition(StateCompleted)
+}
+
+// scheduleRetry arranges the sync that follows one that ended with err. A
+// failed sync is run again by the fabric itself, without waiting for the
+// source to see a change (a git branch that did not move would never
+// trigger it): a waiting failure after the delay it names (an open circuit:
+// when its probe is due), a transient one after the backoff of the failures
+// in a row (2 s, 4 s, … capped at the backoff's Max, 60 s by default). A
+// stalled failure needs a human and waits for a trigger. Any other sync
+// that starts meanwhile takes the retry's place; a success resets the count.
+func (f *fabric) scheduleRetry(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.retry != nil {
+		f.retry.Stop()
+		f.retry = nil
+	}
+	if err == nil {
+		f.failures = 0
+		return
+	}
+	f.failures++
+	var delay time.Duration
+	switch resilience.ClassOf(err) {
+	case resilience.ClassStalled:
+		return
+	case resilience.ClassWaiting:
+		delay = resilience.AfterOf(err)
+	}
+	if delay <= 0 {
+		delay = f.r.opts.Backoff.Delay(f.failures + 1)
+	}
+	n := f.failures
+	f.log.Info("failed sync will be retried", "retry_in", delay.Round(time.Millisecond).String(), "failures_in_a_row", n)
+	f.retry = time.AfterFunc(delay, func() {
+		select {
+		case <-f.quit:
+		default:
+			f.trigger(Trigger{Kind: "retry", Detail: fmt.Sprintf("after %d failed syncs in a row", n)})
+		}
+	})
 }
 
 // record writes the sync's outcome to metrics and the log.

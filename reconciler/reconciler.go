@@ -69,13 +69,19 @@ type Options struct {
 	// LockTimeout bounds the wait for another process's FGD lock.
 	LockTimeout time.Duration
 	// Backoff is the retry schedule of transient failures within a sync
-	// (default 1 s, ×2, 60 s cap, 3 attempts).
+	// (default 1 s, ×2, 60 s cap, 3 attempts), and of the syncs that follow
+	// a failed one. A waiting error that asks for more than its MaxWait
+	// (default 5 s) ends the sync, which the fabric runs again later.
 	Backoff resilience.Backoff
 	// Breakers configures the circuit breakers per remote (default: 5
 	// consecutive failures open one for 60 s).
 	Breakers resilience.BreakerOptions
 	Now      func() time.Time
 }
+
+// maxWaitInSync is the longest a sync waits, holding its slot, for a
+// waiting error's retry.
+const maxWaitInSync = 5 * time.Second
 
 // ErrUnknownFabric is returned for a trigger naming no configured fabric.
 var ErrUnknownFabric = errors.New("unknown fabric")
@@ -118,6 +124,12 @@ func New(opts Options) (*Reconciler, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = 30 * time.Second
 	}
+	if opts.Backoff.MaxWait <= 0 {
+		// A sync does not sit in its slot for a minute waiting on an open
+		// circuit, starving the other fabrics: it fails, and the fabric
+		// runs it again when the probe is due (fabric.scheduleRetry).
+		opts.Backoff.MaxWait = maxWaitInSync
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -138,6 +150,14 @@ func New(opts Options) (*Reconciler, error) {
 	}
 	r.breakers = resilience.NewBreakers(opts.Breakers)
 	return r, nil
+}
+
+// RemoteCircuitOpen reports whether the circuit breaker of the git remote
+// (as GitSpec's Repo.Remote names it) is open. Its pollers skip head checks
+// then; once the open window has passed it reads half-open, and the next
+// check or sync is the probe.
+func (r *Reconciler) RemoteCircuitOpen(remote string) bool {
+	return r.breakers.State("git:"+remote) == resilience.BreakerOpen
 }
 
 // circuitChanged logs a breaker's transition, exports it and records it in

@@ -55,6 +55,7 @@ func newDaemon(log *slog.Logger, reg prometheus.Registerer, rec *reconciler.Reco
 			Help: "Unix time of the last successful configuration load.",
 		}),
 	}
+	d.git.SkipPollsWhileOpen(rec.RemoteCircuitOpen)
 	reg.MustRegister(d.reloadOK, d.reloadTS)
 	d.cur.Store(cfg)
 	return d

@@ -40,6 +40,11 @@ type Backoff struct {
 	Jitter float64
 	// Rand returns a number in [0, 1); nil uses math/rand/v2. Tests fix it.
 	Rand func() float64
+	// MaxWait, when positive, is the longest wait Retry spends on a
+	// waiting error (an open circuit asks for up to a minute): one that
+	// asks for more is returned at once, for the caller to run again later
+	// without holding what it holds meanwhile (a sync slot). 0 waits.
+	MaxWait time.Duration
 }
 
 // DefaultBackoff returns SPEC §4's schedule: 1 s, ×2, capped at 60 s, equal
@@ -98,8 +103,9 @@ func (b Backoff) Delay(attempt int) time.Duration {
 //   - transient (and unclassified) errors are retried up to b.Attempts runs in
 //     all, waiting b.Delay(n) before retry n;
 //   - a waiting error is retried once after its After (b.Delay(n) when it
-//     gives none), and only when ctx lasts that long; that retry counts as one
-//     of the b.Attempts runs;
+//     gives none), and only when ctx lasts that long and, when b.MaxWait is
+//     set, the wait is no longer than that; that retry counts as one of the
+//     b.Attempts runs;
 //   - a stalled error is returned at once.
 //
 // onRetry, when not nil, is called before each wait with the number of the
@@ -136,6 +142,9 @@ func Retry(ctx context.Context, b Backoff, fn func(ctx context.Context) error, o
 			}
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
 				return fmt.Errorf("%w (not retried: the retry would come after the deadline)", err)
+			}
+			if b.MaxWait > 0 && delay > b.MaxWait {
+				return err
 			}
 		default:
 			if run >= b.Attempts {

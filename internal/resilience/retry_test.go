@@ -142,6 +142,33 @@ func TestRetryWaitingBeyondTheDeadlineIsNotWaited(t *testing.T) {
 	}
 }
 
+// A wait longer than MaxWait is left to the caller: the waiting error comes
+// back at once, unwrapped, with its After, and fn ran once.
+func TestRetryWaitLongerThanMaxWaitIsReturned(t *testing.T) {
+	long := Waiting(errors.New("circuit open"), time.Hour)
+	b := quick(3)
+	b.MaxWait = time.Second
+	fn, runs := script(long)
+	done := make(chan error, 1)
+	go func() { done <- Retry(t.Context(), b, fn, nil) }()
+	select {
+	case err := <-done:
+		if err != long || AfterOf(err) != time.Hour {
+			t.Errorf("Retry = %v, want the waiting error itself", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Retry waited longer than MaxWait")
+	}
+	if *runs != 1 {
+		t.Errorf("fn ran %d times, want 1", *runs)
+	}
+	// A short wait is still waited.
+	fn, runs = script(Waiting(errors.New("rate limited"), time.Millisecond))
+	if err := Retry(t.Context(), b, fn, nil); err != nil || *runs != 2 {
+		t.Errorf("Retry = %v after %d runs, want success after 2", err, *runs)
+	}
+}
+
 func TestRetryHonorsCancellation(t *testing.T) {
 	boom := errors.New("connection refused")
 	long := Backoff{Initial: time.Hour, Max: time.Hour, Attempts: 5}

@@ -24,6 +24,10 @@ type Hub struct {
 	log      *slog.Logger
 	metrics  *Metrics
 
+	// circuitOpen reports whether a remote's circuit breaker is open; its
+	// poller skips head checks meanwhile (nil: never skipped).
+	circuitOpen func(remote string) bool
+
 	mu    sync.Mutex
 	repos map[string]*gitEntry
 }
@@ -43,6 +47,11 @@ func NewHub(stateDir string, log *slog.Logger, metrics *Metrics) *Hub {
 	}
 	return &Hub{stateDir: stateDir, log: log, metrics: metrics, repos: map[string]*gitEntry{}}
 }
+
+// SkipPollsWhileOpen makes every poller of the hub skip its head checks
+// while open reports the circuit breaker of its remote (named as
+// Repo.Remote) open. Call it before the first Spec.
+func (h *Hub) SkipPollsWhileOpen(open func(remote string) bool) { h.circuitOpen = open }
 
 func repoKey(url, branch string) string { return url + "\n" + branch }
 
@@ -69,6 +78,10 @@ func (h *Hub) entry(src *config.GitSource) (*gitEntry, error) {
 		return nil, err
 	}
 	e := &gitEntry{repo: repo, poller: NewPoller(repo, src.Interval, h.log)}
+	if open := h.circuitOpen; open != nil {
+		remote := repo.Remote()
+		e.poller.SkipWhile(func() bool { return open(remote) })
+	}
 	h.repos[key] = e
 	return e, nil
 }

@@ -47,6 +47,10 @@ type Poller struct {
 	// afterPoll, when set (by the package's tests only), is called when a
 	// poll has triggered its subscribers.
 	afterPoll func()
+	// circuitOpen, when set, reports that the remote's circuit breaker is
+	// open: the head check is skipped, so for its open window nothing of
+	// fgd contacts the remote.
+	circuitOpen func() bool
 }
 
 type subscription struct {
@@ -72,6 +76,11 @@ func NewPoller(r *Repo, interval time.Duration, logger *slog.Logger) *Poller {
 		subs:     map[int]subscription{},
 	}
 }
+
+// SkipWhile makes the poller skip its head checks while open reports true
+// (the remote's circuit breaker is open); the first check always runs. Call
+// it before Run.
+func (p *Poller) SkipWhile(open func() bool) { p.circuitOpen = open }
 
 // Subscribe registers trigger for the FGD at sub ("." for the whole
 // repository): it is called, without blocking for long, when a change
@@ -136,6 +145,13 @@ func (p *Poller) Run(ctx context.Context) error {
 func (p *Poller) poll(ctx context.Context, reason string) {
 	if p.afterPoll != nil {
 		defer p.afterPoll()
+	}
+	p.mu.Lock()
+	polled := p.polled
+	p.mu.Unlock()
+	if polled && p.circuitOpen != nil && p.circuitOpen() {
+		p.log.Debug("remote head check skipped: the remote's circuit breaker is open")
+		return
 	}
 	head, err := p.r.RemoteHead(ctx)
 	p.mu.Lock()

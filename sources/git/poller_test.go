@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -300,5 +301,62 @@ func TestPollerRemoteDown(t *testing.T) {
 	}
 	if n := strings.Count(e.logs.String(), "level=WARN msg=\"remote head check failed\""); n != 1 {
 		t.Errorf("%d warnings for three failed checks, want 1:\n%s", n, e.logs.String())
+	}
+}
+
+// TestPollerSkipsWhileCircuitOpen: while the remote's circuit is open the
+// poller does not contact it at all; once it is not, the change made
+// meanwhile is seen by the next check.
+func TestPollerSkipsWhileCircuitOpen(t *testing.T) {
+	e := newEnv(t, "http", monorepo())
+	repo := e.open(e.options())
+	poller := git.NewPoller(repo, time.Hour, nil)
+	var open atomic.Bool
+	poller.SkipWhile(open.Load)
+	polled := make(chan struct{}, 1)
+	git.SetAfterPoll(poller, func() { polled <- struct{}{} })
+	rec := &recorder{}
+	poller.Subscribe("fabrics/a", rec.trigger)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- poller.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	}()
+	wait := func() {
+		t.Helper()
+		select {
+		case <-polled:
+		case <-time.After(20 * time.Second):
+			t.Fatal("timed out waiting for a poll")
+		}
+	}
+	wait() // the first check runs whatever the circuit says
+
+	open.Store(true)
+	e.remote.Change(t, "drop into a", map[string]string{"fabrics/a/raw/new.yaml": "kind: VPC\n"}, nil)
+	before := e.http.InfoRefs.Load()
+	for range 3 {
+		poller.Kick()
+		wait()
+	}
+	if n := e.http.InfoRefs.Load() - before; n != 0 {
+		t.Errorf("%d head checks reached the remote while its circuit was open, want 0", n)
+	}
+	if got := strings.Join(rec.get(), ","); got != "startup" {
+		t.Errorf("triggers while open = %q, want only startup", got)
+	}
+
+	open.Store(false)
+	poller.Kick()
+	wait()
+	if n := e.http.InfoRefs.Load() - before; n < 1 {
+		t.Errorf("no head check after the circuit closed")
+	}
+	if got := strings.Join(rec.get(), ","); got != "startup,kick" {
+		t.Errorf("triggers = %q, want startup,kick: the change made while open is seen", got)
 	}
 }
