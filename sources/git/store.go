@@ -31,8 +31,14 @@ func (r *Repo) branchRef() plumbing.ReferenceName {
 	return plumbing.NewBranchReferenceName(r.o.Branch)
 }
 
+// objectCacheSize bounds each clone's cache of decoded objects. go-git's
+// default (96 MiB) is per clone: a daemon with many git fabrics would keep
+// growing towards that many times 96 MiB. The FGD's trees and files are
+// small; a few MiB holds what one sync reads again.
+const objectCacheSize = 8 * cache.MiByte
+
 func (r *Repo) newStorage() *filesystem.Storage {
-	return filesystem.NewStorageWithOptions(osfs.New(r.gitDir()), cache.NewObjectLRUDefault(),
+	return filesystem.NewStorageWithOptions(osfs.New(r.gitDir()), cache.NewObjectLRU(objectCacheSize),
 		filesystem.Options{ExclusiveAccess: true, MaxOpenDescriptors: 16})
 }
 
@@ -42,24 +48,18 @@ func (r *Repo) openExisting() error {
 	if _, err := os.Stat(r.gitDir()); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	r.removeTemps()
 	repo, err := gogit.Open(r.newStorage(), osfs.New(r.o.Dir))
 	if err != nil {
 		return fmt.Errorf("open %s: %w", r.gitDir(), err)
 	}
 	rc, err := repo.Remote(remoteName)
 	if err != nil {
-	r.removeTemps()
 		return fmt.Errorf("open %s: %w", r.gitDir(), err)
 	}
 	if urls := rc.Config().URLs; len(urls) != 1 || urls[0] != r.o.URL {
 		return fmt.Errorf("%s is a clone of another remote", r.gitDir())
 	}
-	r.repo = repo
-	return nil
-}
-
-// Close releases the clone's open files; the Repo opens them again when
-// used after it.
 	// go-git rewrites a ref file in place (truncate, then write): a crash
 	// between the two leaves it empty, and every later fetch of the clone
 	// fails with "ref file is empty". Such a clone is cloned again.
@@ -70,10 +70,10 @@ func (r *Repo) openExisting() error {
 	if err != nil {
 		return fmt.Errorf("open %s: read its refs: %w", r.gitDir(), err)
 	}
-func (r *Repo) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.closeStorage()
+	r.repo = repo
+	return nil
+}
+
 // removeTemps removes the temp files of go-git writes that a crash
 // interrupted (loose objects and packs being written, packed-refs being
 // rewritten): go-git never looks at them again, so each crash would leave
@@ -99,6 +99,12 @@ func (r *Repo) removeTemps() {
 	}
 }
 
+// Close releases the clone's open files; the Repo opens them again when
+// used after it.
+func (r *Repo) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closeStorage()
 }
 
 func (r *Repo) closeStorage() error {
