@@ -1,6 +1,6 @@
-// Package reliability holds fgd's reliability tests (issue #7): the real
-// daemon binary killed with SIGKILL at random moments, run against
-// injected network and sink faults, and run out of disk space, each
+// Package reliability holds fgd's reliability tests: the real daemon
+// binary killed with SIGKILL at random moments, run against git remotes
+// behind a fault-injecting proxy, and run out of disk space, each
 // followed by checks that nothing was lost, torn or duplicated. The package
 // has test files only. Its tests are skipped unless FGD_RELIABILITY is set:
 // "short" (CI, `.ci/run`, a few minutes for the whole package) or "full"

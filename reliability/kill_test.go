@@ -25,7 +25,7 @@ type killStats struct {
 	dropping, living, checking time.Duration
 }
 
-// TestKill9Soak is issue #7's kill -9 soak: the daemon SIGKILLed at random
+// TestKill9Soak is the kill -9 soak: the daemon SIGKILLed at random
 // moments, with syncs in flight over two dir and two git fabrics, for 100
 // (short) or 300 (full) cycles. After each kill nothing is lost, torn or
 // duplicated, and what a kill left (temp files) is gone once fgd works

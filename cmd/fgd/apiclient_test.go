@@ -19,7 +19,7 @@ import (
 const cliToken = "cli-op-Tk-0c1d2e3f4a5b"
 
 // stubController stands in for the daemon's controller, which is the
-// reconciler's (the lead's, elsewhere): like it, it writes a pending sync
+// reconciler's: like it, it writes a pending sync
 // to the store before Sync returns, answers *BusyError while one runs, and
 // the test drives each sync through its states with step. Every Sync call
 // is announced on calls.

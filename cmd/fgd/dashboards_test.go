@@ -416,7 +416,7 @@ func TestGrafanaDashboard(t *testing.T) {
 			exprs = append(exprs, tg.Expr)
 		}
 	}
-	// What the brief asks the dashboard to show, each by a query fragment.
+	// What the dashboard must show, each by a query fragment.
 	for _, want := range []struct{ what, fragment string }{
 		{"syncs per minute by result", "sum by (fabric, result) (rate(fgd_syncs_total"},
 		{"sync failures", `fgd_syncs_total{result="failure"`},
@@ -520,7 +520,7 @@ func TestPrometheusAlerts(t *testing.T) {
 			t.Errorf("%s: runbook %q is not a section of docs/operations.md", r.Alert, r.Annotations["runbook"])
 		}
 	}
-	// The alerts the brief asks for: name, its for, and a fragment of its
+	// The alerts it must hold: name, its for, and a fragment of its
 	// expression that makes it that alert.
 	for _, want := range []struct{ alert, forDur, fragment string }{
 		{"FgdFabricNotSynced", "5m", "time() - fgd_last_sync_success_timestamp_seconds > 900"},

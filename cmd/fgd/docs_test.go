@@ -398,7 +398,7 @@ func TestOperationsListsEveryIssueCode(t *testing.T) {
 			codes[v] = where
 		}
 	}
-	// The code constants the brief names must be among them, or the parse
+	// The best-known codes must be among them, or the parse
 	// above found nothing and the check below proves nothing.
 	for _, must := range []string{"syntax", "invalid-utf8", "not-fabric-kind", "schema", "not-yaml", "path-conflict", "layout"} {
 		if _, ok := codes[must]; !ok {

@@ -27,10 +27,10 @@ const (
 // t0 dates the test's syncs.
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// testController stands in for the daemon's controller (the reconciler's,
-// which the lead implements elsewhere): it writes to the store what the
-// reconciler would — a pending sync before Sync returns, the fabric's
-// suspended flag — and lets the test drive a sync through its states.
+// testController stands in for the daemon's controller (the reconciler's):
+// it writes to the store what the reconciler would — a pending sync before
+// Sync returns, the fabric's suspended flag — and lets the test drive a sync
+// through its states.
 type testController struct {
 	store *state.Store
 

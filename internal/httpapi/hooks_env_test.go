@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// hookTarget stands in for the daemon, whose wiring is the lead's: it
+// hookTarget stands in for the daemon's wiring: it
 // matches with the real MatchHookSources and records the wakes.
 type hookTarget struct {
 	srcs []HookSource
