@@ -363,7 +363,7 @@ func diskExpect(t *testing.T, problems []string, want string) {
 
 // diskSoundTree is what a full disk may leave: whole files only.
 func diskSoundTree() map[string]string {
-	vpc := fmt.Sprintf(diskVPC, "a")
+	vpc := fmt.Sprintf(vpcDoc, "a")
 	return map[string]string{
 		"lab/managed/vpcs/a.yaml":                   vpc,
 		"lab/managed/vpcs/.gitkeep":                 "",
@@ -383,7 +383,7 @@ func diskSoundTree() map[string]string {
 }
 
 func TestDiskCheckTree(t *testing.T) {
-	vpc := fmt.Sprintf(diskVPC, "a")
+	vpc := fmt.Sprintf(vpcDoc, "a")
 	tests := []struct {
 		name string
 		add  map[string]string // over the sound tree
@@ -420,7 +420,7 @@ func TestDiskCheckTree(t *testing.T) {
 }
 
 func TestDiskCheckManaged(t *testing.T) {
-	vpc := fmt.Sprintf(diskVPC, "a")
+	vpc := fmt.Sprintf(vpcDoc, "a")
 	want := map[string][]byte{"vpcs/a.yaml": []byte(vpc)}
 	lastLine := strings.LastIndex(strings.TrimSuffix(vpc, "\n"), "\n") + 1
 	tests := []struct {
@@ -445,7 +445,7 @@ func TestDiskCheckManaged(t *testing.T) {
 }
 
 func TestDiskCheckPublished(t *testing.T) {
-	a, b := fmt.Sprintf(diskVPC, "a"), fmt.Sprintf(diskVPC, "b")
+	a, b := fmt.Sprintf(vpcDoc, "a"), fmt.Sprintf(vpcDoc, "b")
 	inv := fmt.Sprintf(`{"version":1,"files":{"vpcs/a.yaml":{"hash":%q},"vpcs/b.yaml":{"hash":%q}}}`, diskSum(a), diskSum(b))
 	sound := func() map[string]string {
 		return map[string]string{

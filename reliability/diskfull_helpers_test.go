@@ -26,20 +26,10 @@ import (
 	"github.com/fgdproject/fgd/internal/resource"
 )
 
-// diskVPC and diskGateway are the documents the disk-full test drops; %s
+// diskGateway and vpcDoc are the documents the disk-full test drops; %s
 // is the name. A Gateway is no fabric kind: its file goes whole to
 // unmanaged/ with a sidecar.
 const (
-	diskVPC = `apiVersion: vpc.githedgehog.com/v1beta1
-kind: VPC
-metadata:
-  name: %s
-spec:
-  subnets:
-    default:
-      subnet: 10.0.1.0/24
-      vlan: 1001
-`
 	diskGateway = `apiVersion: gateway.githedgehog.com/v1alpha1
 kind: Gateway
 metadata:
@@ -63,7 +53,7 @@ type diskInput struct {
 }
 
 func diskNewVPC(name string) diskInput {
-	return diskInput{name: name + ".yaml", body: fmt.Appendf(nil, diskVPC, name), managed: "vpcs/" + name + ".yaml"}
+	return diskInput{name: name + ".yaml", body: fmt.Appendf(nil, vpcDoc, name), managed: "vpcs/" + name + ".yaml"}
 }
 
 func diskNewGateway(name string) diskInput {

@@ -45,17 +45,6 @@ const (
 	faultPackFDs = 16
 )
 
-const faultVPCDoc = `apiVersion: vpc.githedgehog.com/v1beta1
-kind: VPC
-metadata:
-  name: %s
-spec:
-  subnets:
-    default:
-      subnet: 10.0.1.0/24
-      vlan: 1001
-`
-
 // faultFabric is one git fabric of the soak: its bare repository, the
 // counting HTTP layer in front of the git server, and the fault proxy the
 // daemon reaches it through.
@@ -123,7 +112,7 @@ func faultStartRig(t *testing.T) *faultRig {
 		}
 		seed := name + "-seed"
 		remote := gittest.NewRemote(t, repos, name+".git", "main", map[string]string{
-			faultFGD + "/raw/" + seed + ".yaml": fmt.Sprintf(faultVPCDoc, seed),
+			faultFGD + "/raw/" + seed + ".yaml": fmt.Sprintf(vpcDoc, seed),
 		})
 		backend := faultNewBackend(t, git.URL(""))
 		proxy := faultNewProxy(t, backend.addr())
@@ -286,7 +275,7 @@ func faultPushLoop(ctx context.Context, fabrics []*faultFabric) error {
 func faultCommitRaw(r *gittest.Remote, name string) error {
 	const scratch = "refs/fault-soak/next"
 	branch := "refs/heads/" + r.Branch
-	doc := fmt.Sprintf(faultVPCDoc, name)
+	doc := fmt.Sprintf(vpcDoc, name)
 	path := faultFGD + "/raw/" + name + ".yaml"
 	var last error
 	for range 5 {

@@ -43,3 +43,15 @@ func reliabilitySeedFor(t *testing.T) int64 {
 	t.Logf("seed %d (replay with -reliability.seed=%d)", seed, seed)
 	return seed
 }
+
+// vpcDoc is a valid VPC document; %s is its name.
+const vpcDoc = `apiVersion: vpc.githedgehog.com/v1beta1
+kind: VPC
+metadata:
+  name: %s
+spec:
+  subnets:
+    default:
+      subnet: 10.0.1.0/24
+      vlan: 1001
+`
