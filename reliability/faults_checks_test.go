@@ -15,10 +15,11 @@ import (
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 
-// faultCheckLeak compares the usage after the soak with the baseline (see
+// faultCheckLeak compares the usage after the soak with the baselines (see
 // TestFaultsSoak for the thresholds) for a daemon with clones git clones,
-// and says what grew too much.
-func faultCheckLeak(base, after faultUsage, clones int) []string {
+// and says what grew too much: goroutines and fds against base, in-use
+// memory against memBase.
+func faultCheckLeak(base, memBase, after faultUsage, clones int) []string {
 	var out []string
 	if limit := base.Goroutines + max(5, base.Goroutines/10); after.Goroutines > limit {
 		out = append(out, fmt.Sprintf("%.0f goroutines, baseline %.0f: more than %.0f", after.Goroutines, base.Goroutines, limit))
@@ -29,9 +30,9 @@ func faultCheckLeak(base, after faultUsage, clones int) []string {
 	if limit := float64(clones * faultPackFDs); after.PackFDs > limit {
 		out = append(out, fmt.Sprintf("%.0f pack files open for %d clones: more than %.0f", after.PackFDs, clones, limit))
 	}
-	if limit := base.InUse()*3/2 + 16<<20; after.InUse() > limit {
+	if limit := memBase.InUse()*3/2 + 16<<20; after.InUse() > limit {
 		out = append(out, fmt.Sprintf("RSS in use %.1f MiB, baseline %.1f MiB: more than %.1f MiB",
-			float64(after.InUse())/(1<<20), float64(base.InUse())/(1<<20), float64(limit)/(1<<20)))
+			float64(after.InUse())/(1<<20), float64(memBase.InUse())/(1<<20), float64(limit)/(1<<20)))
 	}
 	return out
 }
@@ -202,7 +203,7 @@ func TestFaultLeakCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := faultCheckLeak(tt.base, tt.after, clones)
+			got := faultCheckLeak(tt.base, tt.base, tt.after, clones)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %q, want %d problems about %v", got, len(tt.want), tt.want)
 			}

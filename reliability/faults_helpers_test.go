@@ -76,6 +76,8 @@ func (f *faultFabric) wanted() []string {
 type faultRig struct {
 	fabrics []*faultFabric
 	d       *daemontest.Daemon
+	// restart runs the daemon again on the same config and state.
+	restart func() *daemontest.Daemon
 }
 
 // faulty returns the fabrics whose proxies fault.
@@ -128,6 +130,7 @@ func faultStartRig(t *testing.T) *faultRig {
 		t.Fatal(err)
 	}
 	rig.d = daemontest.Start(t, bin, dir, cfgPath, port)
+	rig.restart = func() *daemontest.Daemon { return daemontest.Start(t, bin, dir, cfgPath, port) }
 	return rig
 }
 
