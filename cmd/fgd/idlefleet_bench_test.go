@@ -2,14 +2,13 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // Idle-fleet parameters. The window is long enough for CPU ticks of 10 ms
@@ -32,7 +31,7 @@ const (
 //   - rss-per-fabric-KiB: RSS / N, dominated by the fixed cost at small N;
 //   - marginal-KiB-per-fabric (N > 1): (RSS(N) − RSS(1)) / (N − 1), the
 //     honest cost of one more fabric;
-//   - cpu-s-per-fabric-hour: the child's CPU time (see procCPUSeconds)
+//   - cpu-s-per-fabric-hour: the child's CPU time (schedstat: see daemontest.ProcUsage)
 //     over an idle window of idleWindow, / N, scaled to an hour. A 30 s
 //     window holds none of the 5-minute rescans (their cost is the
 //     rescan-cost run below);
@@ -50,7 +49,6 @@ const (
 // (500 MiB / 1,000), CPU ≤ 1 s per idle fabric per hour.
 func BenchmarkIdleFleet(b *testing.B) {
 	bin := buildFGD(b)
-	tick := clockTicks(b)
 	var rss1 int64      // RSS of the 1-fabric daemon, for the marginal figure
 	var idle100 float64 // cpu-s-per-fabric-hour of fabrics=100
 	var haveIdle100 bool
@@ -58,11 +56,11 @@ func BenchmarkIdleFleet(b *testing.B) {
 		b.Run(fmt.Sprintf("fabrics=%d", n), func(b *testing.B) {
 			for range b.N {
 				f := startIdleFleet(b, bin, n, 0)
-				rss := procRSSBytes(b, f.pid())
+				rss := f.usage(b).RSSBytes
 				if n == 1 {
 					rss1 = rss
 				}
-				cpu, win := f.idleCPU(b, tick)
+				cpu, win := f.idleCPU(b)
 				f.stop(b)
 				perHour := cpu / float64(n) * float64(time.Hour) / float64(win)
 				if n == 100 {
@@ -73,7 +71,7 @@ func BenchmarkIdleFleet(b *testing.B) {
 				if n > 1 {
 					if rss1 == 0 {
 						one := startIdleFleet(b, bin, 1, 0)
-						rss1 = procRSSBytes(b, one.pid())
+						rss1 = one.usage(b).RSSBytes
 						one.stop(b)
 					}
 					b.ReportMetric(float64(rss-rss1)/float64(n-1)/(1<<10), "marginal-KiB-per-fabric")
@@ -88,12 +86,12 @@ func BenchmarkIdleFleet(b *testing.B) {
 		for range b.N {
 			if !haveIdle100 {
 				f := startIdleFleet(b, bin, n, 0)
-				cpu, win := f.idleCPU(b, tick)
+				cpu, win := f.idleCPU(b)
 				f.stop(b)
 				idle100, haveIdle100 = cpu/n*float64(time.Hour)/float64(win), true
 			}
 			f := startIdleFleet(b, bin, n, rescanEvery)
-			cpu, win := f.idleCPU(b, tick)
+			cpu, win := f.idleCPU(b)
 			f.stop(b)
 			// Fabrics on inotify log each rescan; the others poll on the
 			// same period without a log line, so they are counted by time.
@@ -165,10 +163,8 @@ func (f *idleFleet) pid() int { return f.d.cmd.Process.Pid }
 func (f *idleFleet) successes() float64 {
 	_, body := f.d.get("/metrics")
 	var sum float64
-	for _, line := range strings.Split(body, "\n") {
-		if strings.HasPrefix(line, "fgd_syncs_total{") && strings.Contains(line, `result="success"`) {
-			fs := strings.Fields(line)
-			v, _ := strconv.ParseFloat(fs[len(fs)-1], 64)
+	for series, v := range daemontest.ParseMetrics(body) {
+		if strings.HasPrefix(series, "fgd_syncs_total{") && strings.Contains(series, `result="success"`) {
 			sum += v
 		}
 	}
@@ -177,15 +173,15 @@ func (f *idleFleet) successes() float64 {
 
 // idleCPU returns the CPU seconds the daemon used over idleWindow and the
 // window's exact length; it also counts the syncs and logged rescans in it.
-func (f *idleFleet) idleCPU(b *testing.B, tick float64) (float64, time.Duration) {
+func (f *idleFleet) idleCPU(b *testing.B) (float64, time.Duration) {
 	b.Helper()
 	syncs0 := f.successes()
 	rescans0 := strings.Count(f.d.log(), `"rescan done"`)
-	cpu0, t0 := procCPUSeconds(b, f.pid(), tick), time.Now()
+	cpu0, t0 := f.usage(b).CPUSeconds, time.Now()
 	window := time.NewTimer(idleWindow)
 	defer window.Stop()
 	<-window.C
-	cpu1, t1 := procCPUSeconds(b, f.pid(), tick), time.Now()
+	cpu1, t1 := f.usage(b).CPUSeconds, time.Now()
 	f.rescans = strings.Count(f.d.log(), `"rescan done"`) - rescans0
 	// The metrics scrape after the window is not charged to it.
 	f.windowSyncs = f.successes() - syncs0
@@ -217,94 +213,12 @@ func (f *idleFleet) stop(b *testing.B) {
 	}
 }
 
-// procRSSBytes is the resident set (VmRSS) of process pid.
-func procRSSBytes(tb testing.TB, pid int) int64 {
+// usage reads the daemon's resident set and CPU time from /proc.
+func (f *idleFleet) usage(tb testing.TB) daemontest.Usage {
 	tb.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	u, err := daemontest.ProcUsage(f.pid())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil {
-				tb.Fatalf("/proc/%d/status: VmRSS %q: %v", pid, f[1], err)
-			}
-			return kb << 10
-		}
-	}
-	tb.Fatalf("/proc/%d/status has no VmRSS line", pid)
-	return 0
-}
-
-// procCPUSeconds is the CPU time process pid has used. It sums the first
-// field of /proc/PID/task/*/schedstat (nanoseconds on a CPU, per thread):
-// an idle daemon uses less than one 10 ms clock tick in a 30 s window, so
-// utime+stime of /proc/PID/stat would read 0. Threads that ended are not
-// in that sum; the Go runtime keeps its threads, so over an idle window
-// nothing is lost. Without schedstat (a kernel without CONFIG_SCHED_INFO)
-// it falls back to utime+stime in ticks of `tick` a second.
-func procCPUSeconds(tb testing.TB, pid int, tick float64) float64 {
-	tb.Helper()
-	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
-	var ns int64
-	for _, p := range stats {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			continue // the thread ended
-		}
-		f := strings.Fields(string(data))
-		if len(f) == 0 {
-			continue
-		}
-		v, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			tb.Fatalf("%s: %q: %v", p, data, err)
-		}
-		ns += v
-	}
-	if ns > 0 {
-		return float64(ns) / 1e9
-	}
-	return float64(procCPUTicks(tb, pid)) / tick
-}
-
-// procCPUTicks is utime+stime of process pid (all its threads), in clock
-// ticks, from /proc/PID/stat.
-func procCPUTicks(tb testing.TB, pid int) int64 {
-	tb.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	// The command name (field 2) may hold spaces; the fields after its
-	// closing parenthesis start at field 3 (state), so utime (14) and
-	// stime (15) are at 11 and 12.
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		tb.Fatalf("/proc/%d/stat: too few fields: %q", pid, s)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		tb.Fatalf("/proc/%d/stat: utime %q stime %q", pid, f[11], f[12])
-	}
-	return utime + stime
-}
-
-// clockTicks is the kernel's USER_HZ from `getconf CLK_TCK`, or 100 (its
-// value on every Linux architecture Go supports) when getconf is missing.
-func clockTicks(tb testing.TB) float64 {
-	out, err := exec.Command("getconf", "CLK_TCK").Output()
-	if err != nil {
-		tb.Logf("getconf CLK_TCK: %v; assuming 100 ticks a second", err)
-		return 100
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil || v <= 0 {
-		tb.Logf("getconf CLK_TCK said %q; assuming 100 ticks a second", out)
-		return 100
-	}
-	return v
+	return u
 }

@@ -13,21 +13,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // ingestCorpus is the test corpus shared with internal/resource.
 const ingestCorpus = "../../testdata/corpus"
 
 // buildFGD builds the real fgd binary into a temp folder.
-func buildFGD(t testing.TB) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "fgd")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildFGD(t testing.TB) string { return daemontest.Build(t) }
 
 func corpusDoc(t *testing.T, name string) string {
 	t.Helper()

@@ -229,7 +229,7 @@ type Usage struct {
 	RSSBytes   int64   // VmRSS
 	FDs        int     // entries of /proc/PID/fd
 	Threads    int     // Threads
-	CPUSeconds float64 // utime + stime
+	CPUSeconds float64 // time on a CPU (see cpuSeconds)
 }
 
 // ProcUsage reads the process's usage from /proc.
@@ -257,18 +257,52 @@ func ProcUsage(pid int) (Usage, error) {
 		return u, err
 	}
 	u.FDs = len(fds)
+	u.CPUSeconds, err = cpuSeconds(pid)
+	return u, err
+}
+
+// cpuSeconds is the CPU time process pid has used: the sum of the first
+// field of /proc/PID/task/*/schedstat (nanoseconds on a CPU, per thread).
+// An idle daemon uses less than one 10 ms clock tick in 30 s, so utime +
+// stime of /proc/PID/stat would read 0; the Go runtime keeps its threads,
+// so over an idle window no ended thread's time is missed. Without
+// schedstat (a kernel without CONFIG_SCHED_INFO) it falls back to utime +
+// stime, in ticks of USER_HZ.
+func cpuSeconds(pid int) (float64, error) {
+	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var ns int64
+	for _, p := range stats {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue // the thread ended
+		}
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			v, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %q: %w", p, data, err)
+			}
+			ns += v
+		}
+	}
+	if ns > 0 {
+		return float64(ns) / 1e9, nil
+	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return u, err
+		return 0, err
 	}
-	// Fields after the command name (which may hold spaces) start at ")".
+	// Fields after the command name (which may hold spaces) start at
+	// field 3, so utime (14) and stime (15) are at 11 and 12.
 	rest := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	if len(rest) > 12 {
-		ut, _ := strconv.ParseFloat(rest[11], 64)
-		st, _ := strconv.ParseFloat(rest[12], 64)
-		u.CPUSeconds = (ut + st) / clockTicks
+	if len(rest) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
 	}
-	return u, nil
+	ut, err1 := strconv.ParseFloat(rest[11], 64)
+	st, err2 := strconv.ParseFloat(rest[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, rest[11], rest[12])
+	}
+	return (ut + st) / clockTicks, nil
 }
 
 // clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
