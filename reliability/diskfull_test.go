@@ -452,27 +452,14 @@ func diskBlob(b []byte) string {
 // left after timeout.
 func (w *diskWorld) await(t *testing.T, what string, timeout time.Duration, cond func() []string) {
 	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		left := cond()
-		if len(left) == 0 {
-			return
-		}
-		if w.d.Exited() {
-			t.Fatalf("%s: fgd exited while waiting for %s", w.where(), what)
-		}
-		select {
-		case <-deadline.C:
-			if len(left) > 20 {
-				left = append(left[:20], fmt.Sprintf("… and %d more", len(left)-20))
-			}
-			t.Fatalf("%s: %s not reached within %s:\n  %s", w.where(), what, timeout, strings.Join(left, "\n  "))
-		case <-tick.C:
-		}
+	left := awaitNone(t, w.d, w.where()+": "+what, 200*time.Millisecond, timeout, cond)
+	if len(left) == 0 {
+		return
 	}
+	if len(left) > 20 {
+		left = append(left[:20], fmt.Sprintf("… and %d more", len(left)-20))
+	}
+	t.Fatalf("%s: %s not reached within %s:\n  %s", w.where(), what, timeout, strings.Join(left, "\n  "))
 }
 
 // where says which round a failure is in, and how to replay it.

@@ -276,17 +276,7 @@ func (r *faultRig) checkCircuits(t *testing.T, seed int64, faultsFor time.Durati
 // daemon exits.
 func (r *faultRig) await(t *testing.T, what string, timeout time.Duration, cond func() []string) []string {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		left := cond()
-		if len(left) == 0 || time.Now().After(deadline) {
-			return left
-		}
-		if r.d.Exited() {
-			t.Fatalf("fgd exited while waiting for %s", what)
-		}
-		faultSleep(time.Second)
-	}
+	return awaitNone(t, r.d, what, time.Second, timeout, cond)
 }
 
 // unconverged lists what keeps each fabric from being converged.

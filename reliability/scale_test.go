@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // reliabilitySeed replays a run: every randomized choice of the package's
@@ -55,3 +57,28 @@ spec:
       subnet: 10.0.1.0/24
       vlan: 1001
 `
+
+// awaitNone polls cond every `every` until it reports no problem or timeout
+// passes, and returns its last problems (none when it got there). It fails
+// the test at once if the daemon d exits meanwhile.
+func awaitNone(t *testing.T, d *daemontest.Daemon, what string, every, timeout time.Duration, cond func() []string) []string {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		left := cond()
+		if len(left) == 0 {
+			return nil
+		}
+		if d.Exited() {
+			t.Fatalf("fgd exited while waiting for %s", what)
+		}
+		select {
+		case <-deadline.C:
+			return left
+		case <-tick.C:
+		}
+	}
+}
