@@ -68,25 +68,42 @@ func FuzzHookRequest(f *testing.F) {
 	f.Add(uint8(2), "push", "", "application/x-www-form-urlencoded", []byte("payload="+url.QueryEscape(string(gh))), true)
 	f.Add(uint8(3), "", "Bearer "+secret1, "", []byte("{}"), false)
 	f.Add(uint8(3), "", "", "text/plain", []byte(nil), true)
+	// Forms the standards allow and the handler accepts: a scheme name in
+	// any case, hex digits in upper case.
+	f.Add(uint8(3), "", "BeAreR  "+secret1+" ", "", []byte("{}"), false)
+	f.Add(uint8(0), "push", "sha256="+strings.ToUpper(hmacHex(secret1, gh)), "application/json", gh, false)
+	f.Add(uint8(2), "push", strings.ToUpper(hmacHex(secret1, gh)), "application/json", gh, false)
 	f.Fuzz(func(t *testing.T, which uint8, event, cred, ctype string, body []byte, sign bool) {
+		// right is the credential the provider's documentation gives for a
+		// secret; fits says whether cred is that credential up to what the
+		// standards leave free: hex digits in either case, the Bearer
+		// scheme name in any case (RFC 7235), surrounding white space.
 		var path, eventHeader, credHeader string
 		right := func(secret string) string { return "" }
+		fits := func(cred, want string) bool { return strings.TrimSpace(cred) == want }
+		hexFits := func(cred, want string) bool { return strings.EqualFold(strings.TrimSpace(cred), want) }
 		switch which % 4 {
 		case 0:
 			path, eventHeader, credHeader = "/hooks/github", "X-GitHub-Event", "X-Hub-Signature-256"
 			right = func(secret string) string { return "sha256=" + hmacHex(secret, body) }
+			fits = func(cred, want string) bool {
+				got, ok := strings.CutPrefix(strings.TrimSpace(cred), "sha256=")
+				return ok && hexFits(got, strings.TrimPrefix(want, "sha256="))
+			}
 		case 1:
 			path, eventHeader, credHeader = "/hooks/gitlab", "X-Gitlab-Event", "X-Gitlab-Token"
 			right = func(secret string) string { return secret }
 		case 2:
 			path, eventHeader, credHeader = "/hooks/gitea", "X-Gitea-Event", "X-Gitea-Signature"
 			right = func(secret string) string { return hmacHex(secret, body) }
+			fits = hexFits
 		case 3:
 			path, credHeader = "/hooks/generic/dc1", "Authorization"
 			right = func(secret string) string { return "Bearer " + secret }
-		}
-		if sign {
-			cred = right(secret1)
+			fits = func(cred, want string) bool {
+				f, w := strings.Fields(cred), strings.Fields(want)
+				return len(f) == 2 && strings.EqualFold(f[0], w[0]) && f[1] == w[1]
+			}
 		}
 		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", ctype)
@@ -108,7 +125,7 @@ func FuzzHookRequest(f *testing.F) {
 		secrets := map[string]string{"dc1": secret1, "dc2": secret1, "dc3": secret1, "dc4": secret2}
 		for _, name := range woken {
 			s, ok := secrets[name]
-			if !ok || strings.TrimSpace(cred) != right(s) && cred != right(s) {
+			if !ok || !fits(cred, right(s)) {
 				t.Fatalf("%s woke %s with credential %q, which is not right for its secret", path, name, cred)
 			}
 		}
