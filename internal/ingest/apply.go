@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
 
 	"github.com/fgdproject/fgd/internal/fgd"
 )
@@ -50,6 +51,12 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 				_, err = ub.Write(p.v.abs(u.rel), u.data, 0o644)
 			}
 			if err != nil {
+				// A full disk fails the whole run: every later write would
+				// fail too, and the caller must see why (it stalls the sync
+				// with a remediation). The original stays in raw/.
+				if isNoSpace(err) {
+					return changed, err
+				}
 				// The original changed or vanished under us: leave it for
 				// the next run, and write nothing that names it.
 				failed[u.file] = true
@@ -122,4 +129,10 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 		dirs[filepath.Dir(abs)] = true
 	}
 	return changed, fgd.SyncDirs(dirs)
+}
+
+// isNoSpace reports whether err comes from a full filesystem or an
+// exhausted disk quota.
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
