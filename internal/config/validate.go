@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -90,6 +91,7 @@ func (v *validator) config(c *Config) {
 		}
 	}
 	v.overlaps(c)
+	v.sharedRepos(c)
 }
 
 func (v *validator) fabric(p string, f Fabric) {
@@ -279,6 +281,71 @@ func (v *validator) overlaps(c *Config) {
 			}
 		}
 	}
+}
+
+// sharedRepos checks the fabrics that share a git repository (same url and
+// branch): fgd keeps one clone and one poller for them, so the settings of
+// the repository (interval, timeout, auth, author) must be the same in each,
+// and their FGDs must not be the same or nested, or two fabrics would write
+// one FGD.
+func (v *validator) sharedRepos(c *Config) {
+	type first struct {
+		i   int
+		src *GitSource
+	}
+	repos := map[string][]first{}
+	for i, f := range c.Fabrics {
+		g := f.Source.Git
+		if g == nil || g.URL == "" {
+			continue
+		}
+		key := g.URL + "\n" + g.Branch
+		p := fmt.Sprintf("fabrics[%d].source.git", i)
+		if prev := repos[key]; len(prev) > 0 {
+			o := prev[0]
+			of := fmt.Sprintf("fabrics[%d] (%q)", o.i, c.Fabrics[o.i].Name)
+			for _, d := range repoSettingDiffs(o.src, g) {
+				v.add(p+"."+d, "differs from %s, which follows the same repository (%s, branch %s): fabrics of one repository share its clone and poller, "+
+					"so give %s the same value in each", of, clip(g.URL), g.Branch, d)
+			}
+			for _, q := range prev {
+				if nestedRepoPath(q.src.Path, g.Path) {
+					v.add(p+".path", "FGD %q of %s overlaps FGD %q of fabrics[%d] (%q) in the same repository and branch: one writer per FGD; give each fabric a path of its own, neither inside the other",
+						clip(g.Path), clip(g.URL), clip(q.src.Path), q.i, c.Fabrics[q.i].Name)
+				}
+			}
+		}
+		repos[key] = append(repos[key], first{i, g})
+	}
+}
+
+// repoSettingDiffs lists the keys of the repository's settings in which b
+// differs from a.
+func repoSettingDiffs(a, b *GitSource) []string {
+	var d []string
+	if a.Interval != b.Interval {
+		d = append(d, "interval")
+	}
+	if a.Timeout != b.Timeout {
+		d = append(d, "timeout")
+	}
+	if a.Auth != b.Auth {
+		d = append(d, "auth")
+	}
+	if a.Author != b.Author {
+		d = append(d, "author")
+	}
+	return d
+}
+
+// nestedRepoPath reports whether the repository paths a and b are the same
+// or one lies inside the other ("." is the whole repository).
+func nestedRepoPath(a, b string) bool {
+	a, b = path.Clean(a), path.Clean(b)
+	if a == "." || b == "." || a == b {
+		return true
+	}
+	return strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
 }
 
 // findUp looks p and then each of its parents up in m.

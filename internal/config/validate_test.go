@@ -342,6 +342,41 @@ fabrics:
 			{6, "fabrics[1].source.dir.path", []string{`already the source of fabric "a"`}},
 			{7, "fabrics[1].sinks[0].directory.path", []string{`already published by fabric "a"`}},
 		}},
+		{name: "fabrics of one repository with different repository settings", yaml: `
+fabrics:
+  - name: a
+    source: {git: {url: https://git.example/org/mono.git, path: dc1, interval: 1m}}
+  - name: b
+    source: {git: {url: https://git.example/org/mono.git, path: dc2, interval: 5m, timeout: 1m, author: {name: x}}}
+  - name: c
+    source: {git: {url: https://git.example/org/mono.git, branch: other, path: dc1, interval: 5m}}
+  - name: d
+    source: {git: {url: https://git.example/org/mono.git, path: dc3, interval: 1m}}
+`, want: []wantErr{
+			{5, "fabrics[1].source.git.interval", []string{`differs from fabrics[0] ("a"), which follows the same repository`, "give interval the same value in each"}},
+			{5, "fabrics[1].source.git.timeout", []string{`differs from fabrics[0] ("a")`, "share its clone and poller"}},
+			{5, "fabrics[1].source.git.author", []string{`differs from fabrics[0] ("a")`}},
+		}},
+		{name: "fabrics of one repository with the same or nested paths", yaml: `
+fabrics:
+  - name: a
+    source: {git: {url: https://git.example/org/mono.git, path: fabrics/dc1}}
+  - name: b
+    source: {git: {url: https://git.example/org/mono.git, path: ./fabrics/dc1/}}
+  - name: c
+    source: {git: {url: https://git.example/org/mono.git, path: fabrics/dc1/sub}}
+  - name: d
+    source: {git: {url: https://git.example/org/mono.git, path: fabrics/dc10}}
+  - name: e
+    source: {git: {url: https://git.example/org/mono.git, branch: dev, path: fabrics/dc1}}
+  - name: f
+    source: {git: {url: https://git.example/org/mono.git, branch: dev, path: .}}
+`, want: []wantErr{
+			{5, "fabrics[1].source.git.path", []string{`FGD "fabrics/dc1"`, `overlaps FGD "fabrics/dc1" of fabrics[0] ("a")`, "one writer per FGD"}},
+			{7, "fabrics[2].source.git.path", []string{`FGD "fabrics/dc1/sub"`, `overlaps FGD "fabrics/dc1" of fabrics[0] ("a")`}},
+			{7, "fabrics[2].source.git.path", []string{`overlaps FGD "fabrics/dc1" of fabrics[1] ("b")`}},
+			{13, "fabrics[5].source.git.path", []string{`FGD "."`, `overlaps FGD "fabrics/dc1" of fabrics[4] ("e")`}},
+		}},
 		{name: "an FGD inside another", yaml: `
 fabrics:
   - name: outer

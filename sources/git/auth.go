@@ -28,12 +28,20 @@ const defaultUsername = "git"
 type credentials struct {
 	method  transport.AuthMethod
 	secrets []string
+	timeout time.Duration // the operation's bound, from the same settings
 }
 
 // credentials reads the secret files and builds the auth method for the
 // remote's transport; a file that cannot be read is an Auth error.
 func (r *Repo) credentials() (credentials, error) {
-	a := r.o.Auth
+	s := r.current()
+	c, err := r.authMethod(s)
+	c.timeout = s.Timeout
+	return c, err
+}
+
+func (r *Repo) authMethod(s *Settings) (credentials, error) {
+	a := s.Auth
 	switch r.endpoint.Protocol {
 	case "file":
 		return credentials{}, nil
@@ -51,13 +59,13 @@ func (r *Repo) credentials() (credentials, error) {
 		}
 		return credentials{method: &githttp.BasicAuth{Username: user, Password: pw}, secrets: []string{pw}}, nil
 	case "ssh":
-		return r.sshCredentials()
+		return r.sshCredentials(s)
 	}
 	return credentials{}, errAuthConfig{fmt.Errorf("transport %q is not supported: use https://, http://, ssh:// or file://", r.endpoint.Protocol)}
 }
 
-func (r *Repo) sshCredentials() (credentials, error) {
-	a := r.o.Auth
+func (r *Repo) sshCredentials(s *Settings) (credentials, error) {
+	a := s.Auth
 	user := a.Username
 	if user == "" {
 		user = r.endpoint.User
@@ -112,7 +120,7 @@ func (r *Repo) sshCredentials() (credentials, error) {
 	default:
 		return credentials{}, errAuthConfig{errors.New("an ssh remote needs auth.known_hosts_file (or insecure_skip_host_key_check: true)")}
 	}
-	return credentials{method: sshTimeout{method, r.o.Timeout}, secrets: secrets}, nil
+	return credentials{method: sshTimeout{method, s.Timeout}, secrets: secrets}, nil
 }
 
 func (r *Repo) sshHostPort() string {

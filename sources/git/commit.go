@@ -76,7 +76,8 @@ func (w *Worktree) Commit(ctx context.Context, sub, message string) (plumbing.Ha
 	if !strings.HasSuffix(message, "\n") {
 		message += "\n"
 	}
-	sig := object.Signature{Name: r.o.Author.Name, Email: r.o.Author.Email, When: r.now()}
+	author := r.current().Author
+	sig := object.Signature{Name: author.Name, Email: author.Email, When: r.now()}
 	cm := &object.Commit{
 		Author:       sig,
 		Committer:    sig,

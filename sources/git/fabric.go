@@ -56,14 +56,18 @@ func (h *Hub) SkipPollsWhileOpen(open func(remote string) bool) { h.circuitOpen 
 func repoKey(url, branch string) string { return url + "\n" + branch }
 
 // entry returns the shared clone of src's repository, opening it on first
-// use. Settings that belong to the repository (auth, timeout, author) come
-// from the first fabric that names it; the config validator keeps fabrics
-// of one repository consistent.
+// use. The settings that belong to the repository (auth, timeout, author,
+// interval) are the same in every fabric of it (the config validator sees
+// to that); a fabric whose settings differ from the open clone's comes from
+// a reload that changed them, and they are put in force for every fabric of
+// the repository.
 func (h *Hub) entry(src *config.GitSource) (*gitEntry, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	key := repoKey(src.URL, src.Branch)
 	if e, ok := h.repos[key]; ok {
+		e.repo.Reconfigure(Settings{Auth: src.Auth, Timeout: src.Timeout, Author: src.Author})
+		e.poller.SetInterval(src.Interval)
 		return e, nil
 	}
 	dir, err := filepath.Abs(DirFor(h.stateDir, src.URL, src.Branch))

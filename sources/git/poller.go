@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -33,9 +34,10 @@ const DefaultInterval = time.Minute
 // ref advertisement and no fetch; fgd's own commits wake nobody.
 type Poller struct {
 	r        *Repo
-	interval time.Duration
+	interval atomic.Int64 // a time.Duration; SetInterval changes it
 	log      *slog.Logger
 	kick     chan struct{}
+	retime   chan struct{} // the interval changed: set the timer anew
 
 	mu     sync.Mutex
 	subs   map[int]subscription
@@ -68,13 +70,44 @@ func NewPoller(r *Repo, interval time.Duration, logger *slog.Logger) *Poller {
 	if logger != nil {
 		log = logger.With("remote", r.remote, "branch", r.o.Branch)
 	}
-	return &Poller{
-		r:        r,
-		interval: interval,
-		log:      log,
-		kick:     make(chan struct{}, 1),
-		subs:     map[int]subscription{},
+	p := &Poller{
+		r:      r,
+		log:    log,
+		kick:   make(chan struct{}, 1),
+		retime: make(chan struct{}, 1),
+		subs:   map[int]subscription{},
 	}
+	p.interval.Store(int64(interval))
+	return p
+}
+
+// Interval is the time between two head checks (before jitter).
+func (p *Poller) Interval() time.Duration { return time.Duration(p.interval.Load()) }
+
+// SetInterval changes the time between two head checks (a reload); zero
+// means DefaultInterval. A running Poller's next check comes one new
+// interval after the last check, or at once when that time has passed. It
+// reports whether the interval changed.
+func (p *Poller) SetInterval(d time.Duration) bool {
+	if d <= 0 {
+		d = DefaultInterval
+	}
+	if time.Duration(p.interval.Swap(int64(d))) == d {
+		return false
+	}
+	p.log.Info("poll interval changed by a reload", "interval", d.String())
+	select {
+	case p.retime <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// next is the delay before the check after one made at last: the interval
+// ±10%.
+func (p *Poller) next(last time.Time) time.Duration {
+	d := time.Duration(float64(p.Interval()) * (0.9 + 0.2*rand.Float64()))
+	return max(0, time.Until(last.Add(d)))
 }
 
 // SkipWhile makes the poller skip its head checks while open reports true
@@ -121,23 +154,22 @@ func (p *Poller) Kick() {
 func (p *Poller) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var last time.Time
 	for {
 		reason := ReasonPoll
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-p.retime:
+			timer.Reset(p.next(last))
+			continue
 		case <-timer.C:
 		case <-p.kick:
 			reason = ReasonKick
-			if !timer.Stop() {
-				select {
-				case <-timer.C:
-				default:
-				}
-			}
 		}
+		last = time.Now()
 		p.poll(ctx, reason)
-		timer.Reset(time.Duration(float64(p.interval) * (0.9 + 0.2*rand.Float64())))
+		timer.Reset(p.next(last))
 	}
 }
 

@@ -22,7 +22,7 @@ func (r *Repo) RemoteHead(ctx context.Context) (plumbing.Hash, error) {
 		r.o.Metrics.observe(r.remote, OpLsRemote, err)
 		return plumbing.ZeroHash, r.wrap(OpLsRemote, err, c)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	// A remote on a throwaway store: listing needs no clone and no lock.
 	remote := gogit.NewRemote(memory.NewStorage(), &gitconfig.RemoteConfig{Name: remoteName, URLs: []string{r.o.URL}})
@@ -37,7 +37,7 @@ func (r *Repo) RemoteHead(ctx context.Context) (plumbing.Hash, error) {
 			}
 		}
 	}
-	err = timeoutError(ctx, err, r.o.Timeout)
+	err = timeoutError(ctx, err, c.timeout)
 	r.o.Metrics.observe(r.remote, OpLsRemote, err)
 	return h, r.wrap(OpLsRemote, err, c)
 }
@@ -55,7 +55,7 @@ func (r *Repo) fetch(ctx context.Context) (plumbing.Hash, error) {
 	}
 	c, err := r.credentials()
 	if err == nil {
-		fctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+		fctx, cancel := context.WithTimeout(ctx, c.timeout)
 		err = r.repo.FetchContext(fctx, &gogit.FetchOptions{
 			RemoteName: remoteName,
 			RefSpecs:   []gitconfig.RefSpec{r.fetchSpec()},
@@ -63,7 +63,7 @@ func (r *Repo) fetch(ctx context.Context) (plumbing.Hash, error) {
 			Tags:       gogit.NoTags,
 			Auth:       c.method,
 		})
-		err = timeoutError(fctx, err, r.o.Timeout)
+		err = timeoutError(fctx, err, c.timeout)
 		cancel()
 		if errors.Is(err, gogit.NoErrAlreadyUpToDate) {
 			err = nil
@@ -90,7 +90,7 @@ func (r *Repo) fetch(ctx context.Context) (plumbing.Hash, error) {
 func (r *Repo) push(ctx context.Context, remoteHead plumbing.Hash) error {
 	c, err := r.credentials()
 	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+		pctx, cancel := context.WithTimeout(ctx, c.timeout)
 		err = r.repo.PushContext(pctx, &gogit.PushOptions{
 			RemoteName: remoteName,
 			RefSpecs:   []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("%s:%s", r.branchRef(), r.branchRef()))},
@@ -98,7 +98,7 @@ func (r *Repo) push(ctx context.Context, remoteHead plumbing.Hash) error {
 			// Refused by the remote when the branch moved since the check.
 			RequireRemoteRefs: []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("%s:%s", remoteHead, r.branchRef()))},
 		})
-		err = timeoutError(pctx, err, r.o.Timeout)
+		err = timeoutError(pctx, err, c.timeout)
 		cancel()
 		if errors.Is(err, gogit.NoErrAlreadyUpToDate) {
 			err = nil

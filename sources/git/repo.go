@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gogit "github.com/go-git/go-git/v5"
@@ -73,7 +74,8 @@ func DirFor(stateDir, url, branch string) string {
 // Do serializes their use of the working tree. Its methods are safe for
 // concurrent use.
 type Repo struct {
-	o        Options
+	o        Options // its Auth, Timeout and Author as opened; settings holds the current ones
+	settings atomic.Pointer[Settings]
 	remote   string // URL without userinfo: messages, logs, metric labels
 	endpoint *transport.Endpoint
 	log      *slog.Logger
@@ -107,15 +109,7 @@ func Open(o Options) (*Repo, error) {
 	if !plumbing.NewBranchReferenceName(o.Branch).IsBranch() || plumbing.ReferenceName("refs/heads/"+o.Branch).Validate() != nil {
 		return nil, fmt.Errorf("git: %q is not a valid branch name", o.Branch)
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.Author.Name == "" {
-		o.Author.Name = config.DefaultAuthorName
-	}
-	if o.Author.Email == "" {
-		o.Author.Email = config.DefaultAuthorEmail
-	}
+	o.Timeout, o.Author = withDefaults(o.Timeout, o.Author)
 	r := &Repo{
 		o:      o,
 		remote: redactURL(o.URL),
@@ -124,6 +118,7 @@ func Open(o Options) (*Repo, error) {
 		work:   make(chan struct{}, 1),
 		own:    map[plumbing.Hash]bool{},
 	}
+	r.settings.Store(&Settings{Auth: o.Auth, Timeout: o.Timeout, Author: o.Author})
 	if r.log == nil {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -147,6 +142,53 @@ func Open(o Options) (*Repo, error) {
 		}
 	}
 	return r, nil
+}
+
+// Settings are the settings of a Repo that a reload may change while it
+// runs: the next network operation or commit uses them.
+type Settings struct {
+	Auth    Auth
+	Timeout time.Duration // 0: DefaultTimeout
+	Author  config.Author // empty fields: fgd's defaults
+}
+
+func withDefaults(timeout time.Duration, author config.Author) (time.Duration, config.Author) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if author.Name == "" {
+		author.Name = config.DefaultAuthorName
+	}
+	if author.Email == "" {
+		author.Email = config.DefaultAuthorEmail
+	}
+	return timeout, author
+}
+
+// current returns the settings in force.
+func (r *Repo) current() *Settings { return r.settings.Load() }
+
+// Reconfigure puts s in force for the next network operation and commit;
+// one running now finishes with the settings it started with. It returns
+// the names of the settings that changed (auth, timeout, author), which it
+// also logs.
+func (r *Repo) Reconfigure(s Settings) (changed []string) {
+	s.Timeout, s.Author = withDefaults(s.Timeout, s.Author)
+	old := r.current()
+	if old.Auth != s.Auth {
+		changed = append(changed, "auth")
+	}
+	if old.Timeout != s.Timeout {
+		changed = append(changed, "timeout")
+	}
+	if old.Author != s.Author {
+		changed = append(changed, "author")
+	}
+	if len(changed) > 0 {
+		r.settings.Store(&s)
+		r.log.Info("repository settings changed by a reload", "changed", changed)
+	}
+	return changed
 }
 
 // Remote is the remote's URL without userinfo.
