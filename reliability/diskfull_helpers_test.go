@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -135,34 +133,6 @@ func (s *diskSmallFS) attach(t *testing.T, d *daemontest.Daemon) {
 		var st unix.Statfs_t
 		return unix.Statfs(s.path(), &st) == nil && st.Type == unix.TMPFS_MAGIC
 	})
-}
-
-// diskFill writes path until not one more byte fits on its filesystem, then
-// frees reserve bytes of it again.
-func diskFill(path string, reserve int64) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	var n int64
-	for _, size := range []int{64 << 10, diskPage, 1} {
-		for {
-			w, err := f.Write(buf[:size])
-			n += int64(w)
-			if errors.Is(err, syscall.ENOSPC) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("fill %s: %w", path, err)
-			}
-		}
-	}
-	if reserve > 0 {
-		return f.Truncate(max(n-reserve, 0))
-	}
-	return nil
 }
 
 // diskExpectManaged is what an undisturbed ingestion of inputs writes to

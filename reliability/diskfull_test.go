@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/disktest"
 	"github.com/fgdproject/fgd/internal/httpapi"
 	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/sources/git/gittest"
@@ -209,7 +210,7 @@ func (w *diskWorld) round(t *testing.T, r int, pages int64) {
 		}
 		before[f] = v.LastSyncID
 	}
-	if err := diskFill(w.fs.path("filler"), pages*diskPage); err != nil {
+	if err := disktest.Fill(w.fs.path("filler"), pages*diskPage); err != nil {
 		t.Fatal(err)
 	}
 	w.drop(t, lab...)

@@ -3,11 +3,12 @@ package audit
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/fgdproject/fgd/internal/disktest"
 )
 
 // On a full disk a line is cut short where the file's last block ends; the
@@ -15,11 +16,7 @@ import (
 // JSON entry per line, the next entry included.
 func TestRecordOnAFullDiskLeavesNoHalfLine(t *testing.T) {
 	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "fgd-audit-full", dir).CombinedOutput(); err != nil {
-		t.Skipf("needs a small filesystem to fill, and mount -t tmpfs failed here (%v: %s); "+
-			"the reliability package's disk-full test covers the audit log too", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	disktest.Tmpfs(t, dir, 256, "the reliability package's disk-full test covers the audit log too")
 	path := filepath.Join(dir, FileName)
 	l, err := New(path, 0, DefaultKeep, nil)
 	if err != nil {
@@ -34,7 +31,9 @@ func TestRecordOnAFullDiskLeavesNoHalfLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	filler := filepath.Join(dir, "filler")
-	fill(t, filler)
+	if err := disktest.Fill(filler, 0); err != nil {
+		t.Fatal(err)
+	}
 
 	failed := 0
 	for i := 1; i < 1000 && failed < 3; i++ {
@@ -58,24 +57,5 @@ func TestRecordOnAFullDiskLeavesNoHalfLine(t *testing.T) {
 	lines := readLines(t, path) // fails on a partial or glued line
 	if got := lines[len(lines)-1].Detail; got != last.Detail {
 		t.Fatalf("last line is %q, want %q", got, last.Detail)
-	}
-}
-
-// fill writes path until the filesystem is full.
-func fill(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return
-		}
 	}
 }

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/fgdproject/fgd/internal/disktest"
 )
 
 // A file bound for unmanaged/ that does not fit on a full disk fails the
@@ -19,11 +20,7 @@ import (
 // finishes the job.
 func TestUnmanagedCopyOnAFullDiskFailsTheRun(t *testing.T) {
 	root := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "fgd-ingest-full", root).CombinedOutput(); err != nil {
-		t.Skipf("needs a small filesystem to fill, and mount -t tmpfs failed here (%v: %s); "+
-			"the reliability package's disk-full test covers ingestion on a full disk too", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", root).Run() })
+	disktest.Tmpfs(t, root, 512, "the reliability package's disk-full test covers ingestion on a full disk too")
 	run(t, root, Options{}) // lays out the FGD while there is room
 
 	// A Gateway is no fabric kind: the file goes whole to unmanaged/. Big
@@ -32,7 +29,9 @@ func TestUnmanagedCopyOnAFullDiskFailsTheRun(t *testing.T) {
 		strings.Repeat("x", 64<<10) + "\"\nspec: {}\n")
 	write(t, filepath.Join(root, "raw/gw.yaml"), gw)
 	filler := filepath.Join(root, "filler")
-	fillDisk(t, filler)
+	if err := disktest.Fill(filler, 0); err != nil {
+		t.Fatal(err)
+	}
 	before := tree(t, root)
 
 	rep, err := Run(context.Background(), root, registry(t), Options{Fabric: "test", Now: fixedNow})
@@ -58,31 +57,5 @@ func TestUnmanagedCopyOnAFullDiskFailsTheRun(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "raw/gw.yaml")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("raw/gw.yaml is still there once it was moved: %v", err)
-	}
-}
-
-// fillDisk writes path until its filesystem has no byte left.
-func fillDisk(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 4096)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	for _, n := range []int{512, 64, 1} { // the last partial page
-		for {
-			if _, err := f.Write(chunk[:n]); err != nil {
-				break
-			}
-		}
 	}
 }
