@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/fgd"
 )
 
@@ -23,13 +24,13 @@ func TestDaemonAPI(t *testing.T) {
 		t.Skip("builds and runs the daemon")
 	}
 	const token = "op-s3cret-t0ken-value"
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "api-token")
 	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := daemontest.FreePort(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf(`listen: 127.0.0.1:%d
 state_dir: state
@@ -45,12 +46,12 @@ fabrics:
 		t.Fatal(err)
 	}
 	dropVPC(t, filepath.Join(dir, "lab"), "vpc-1")
-	d := startDaemon(t, bin, cfg, port)
-	d.waitFor("/readyz", func() bool { c, _ := d.get("/readyz"); return c == 200 })
+	d := daemontest.Start(t, bin, dir, cfg, port)
+	d.WaitFor("/readyz", daemonWait, func() bool { c, _ := d.Get("/readyz"); return c == 200 })
 
 	var answers strings.Builder
 	call := func(method, path, bearer string) (int, string) {
-		req, err := http.NewRequest(method, d.base+path, nil)
+		req, err := http.NewRequest(method, d.Base+path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ fabrics:
 		return resp.StatusCode, string(b)
 	}
 
-	d.waitFor("the VPC in the desired set", func() bool {
+	d.WaitFor("the VPC in the desired set", daemonWait, func() bool {
 		_, b := call("GET", "/api/v1/fabrics/lab/resources", "")
 		return strings.Contains(b, "vpc-1")
 	})
@@ -94,7 +95,7 @@ fabrics:
 	if err := json.Unmarshal([]byte(b), &accepted); code != http.StatusAccepted || err != nil || accepted.SyncID == "" {
 		t.Fatalf("sync = %d %s, want 202 with a sync_id", code, b)
 	}
-	d.waitFor("the sync to be running", func() bool {
+	d.WaitFor("the sync to be running", daemonWait, func() bool {
 		_, b := call("GET", accepted.StatusURL, "")
 		return strings.Contains(b, `"initializing"`)
 	})
@@ -110,12 +111,12 @@ fabrics:
 
 	// The CLI clients against the same daemon.
 	var out, errb strings.Builder
-	if rc := dispatch([]string{"status", "--server", d.base}, &out, &errb); rc != 0 || !strings.Contains(out.String(), "lab") {
+	if rc := dispatch([]string{"status", "--server", d.Base}, &out, &errb); rc != 0 || !strings.Contains(out.String(), "lab") {
 		t.Errorf("fgd status = %d, %q %q", rc, out.String(), errb.String())
 	}
 	out.Reset()
 	errb.Reset()
-	if rc := dispatch([]string{"sync", "lab", "--wait", "--server", d.base, "--token-file", tokenFile}, &out, &errb); rc != 0 {
+	if rc := dispatch([]string{"sync", "lab", "--wait", "--server", d.Base, "--token-file", tokenFile}, &out, &errb); rc != 0 {
 		t.Errorf("fgd sync --wait = %d, %q %q", rc, out.String(), errb.String())
 	}
 	answers.WriteString(out.String() + errb.String())
@@ -124,7 +125,7 @@ fabrics:
 	if strings.Contains(answers.String(), token) {
 		t.Error("an API answer contains the token")
 	}
-	if strings.Contains(d.log(), token) {
+	if strings.Contains(d.Log(), token) {
 		t.Error("the daemon log contains the token")
 	}
 	auditSeen := false

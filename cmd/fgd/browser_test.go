@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // chromiumPath is Debian's chromium; `make test-browser` installs it.
@@ -28,13 +30,13 @@ func TestStatusPageInBrowser(t *testing.T) {
 		t.Skipf("no Chromium at %s (%v): install it with `apt-get install -y chromium`, or run `make test-browser`, which does", chromiumPath, err)
 	}
 	const token = "op-br0wser-t3st-token"
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "api-token")
 	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := daemontest.FreePort(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf(`listen: 127.0.0.1:%d
 state_dir: state
@@ -57,11 +59,11 @@ fabrics:
 	dropVPC(t, filepath.Join(dir, "dc-east"), "vpc-1")
 	dropVPC(t, filepath.Join(dir, "dc-east"), "vpc-2")
 	dropVPC(t, filepath.Join(dir, "dc-west"), "vpc-1")
-	d := startDaemon(t, bin, cfg, port)
-	d.waitFor("/readyz", func() bool { c, _ := d.get("/readyz"); return c == 200 })
-	d.waitFor("both fabrics synced", func() bool {
-		_, east := d.get("/api/v1/fabrics/dc-east")
-		_, west := d.get("/api/v1/fabrics/dc-west")
+	d := daemontest.Start(t, bin, dir, cfg, port)
+	d.WaitFor("/readyz", daemonWait, func() bool { c, _ := d.Get("/readyz"); return c == 200 })
+	d.WaitFor("both fabrics synced", daemonWait, func() bool {
+		_, east := d.Get("/api/v1/fabrics/dc-east")
+		_, west := d.Get("/api/v1/fabrics/dc-west")
 		return strings.Contains(east, `"VPC":2`) && strings.Contains(west, `"VPC":1`) &&
 			strings.Contains(west, `"state":"idle"`) && strings.Contains(west, `"last_success"`)
 	})
@@ -111,8 +113,8 @@ fabrics:
 
 	// Load the page, see both fabrics, mark the window (a reload would
 	// lose the mark), and wait for the event stream to be connected.
-	step("loading the status page", 30*time.Second, chromedp.Steps(
-		chromedp.Navigate(d.base+"/"),
+	step("loading the status page", daemonWait, chromedp.Steps(
+		chromedp.Navigate(d.Base+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#fabrics")),
 	))
 	table := eval("reading the table", `document.getElementById("fabrics-body").innerText`)
@@ -126,14 +128,14 @@ fabrics:
 	if before := eval("reading dc-west's count", westCount); before != "1" {
 		t.Fatalf("dc-west shows %q resources before the sync, want 1", before)
 	}
-	step("waiting for the page's event stream", 30*time.Second, chromedp.Steps(
+	step("waiting for the page's event stream", daemonWait, chromedp.Steps(
 		pollTrue(`document.getElementById("live").textContent.includes("connected")`),
 	))
 
 	// A new VPC, and a sync through the API. The directory watcher may
 	// have started one already: 409 is as good as 202 here.
 	dropVPC(t, filepath.Join(dir, "dc-west"), "vpc-9")
-	req, err := http.NewRequestWithContext(t.Context(), "POST", d.base+"/api/v1/fabrics/dc-west/sync", nil)
+	req, err := http.NewRequestWithContext(t.Context(), "POST", d.Base+"/api/v1/fabrics/dc-west/sync", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 
@@ -553,7 +554,7 @@ func TestExampleMetricsExported(t *testing.T) {
 	if len(refs) < 12 {
 		t.Fatalf("only %d metric names found in the examples: is the tokenizer broken? %v", len(refs), refs)
 	}
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	dir := t.TempDir()
 	remote := gittest.NewRemote(t, dir, "fabric.git", "main", map[string]string{"fgd/raw/a.yaml": fmt.Sprintf(e2eVPC, "vpc-a")})
 	secret := gittest.WriteSecret(t, dir, "hook-secret", "hook-s3cret")
@@ -562,7 +563,7 @@ func TestExampleMetricsExported(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "lab", "raw", "broken.yaml"), []byte("kind: [not valid\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := daemontest.FreePort(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf(`listen: 127.0.0.1:%d
 state_dir: state
@@ -579,11 +580,11 @@ fabrics:
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemon(t, bin, cfg, port)
-	d.waitFor("/readyz", func() bool { c, _ := d.get("/readyz"); return c == 200 })
+	d := daemontest.Start(t, bin, dir, cfg, port)
+	d.WaitFor("/readyz", daemonWait, func() bool { c, _ := d.Get("/readyz"); return c == 200 })
 
 	// A generic webhook wakes a sync of the git fabric.
-	req, err := http.NewRequest(http.MethodPost, d.base+"/hooks/generic/dc1", nil)
+	req, err := http.NewRequest(http.MethodPost, d.Base+"/hooks/generic/dc1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -619,7 +620,7 @@ fabrics:
 	var missing, gone []string
 	var scrape string
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		_, scrape = d.get("/metrics")
+		_, scrape = d.Get("/metrics")
 		missing = missingMetrics(refs, parseExposition(scrape))
 		gone = absent(scrape)
 		if len(missing)+len(gone) == 0 || time.Now().After(deadline) {

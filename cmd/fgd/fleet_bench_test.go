@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/config"
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // BenchmarkThousandFabrics: 1,000 dir fabrics of 50 resources each in one
@@ -29,7 +30,7 @@ func BenchmarkThousandFabrics(b *testing.B) {
 		b.StopTimer()
 		dir := b.TempDir()
 		var cfg strings.Builder
-		port := freePort(b)
+		port := daemontest.FreePort(b)
 		fmt.Fprintf(&cfg, "listen: 127.0.0.1:%d\nstate_dir: %s\nfabrics:\n", port, filepath.Join(dir, "state"))
 		for i := range fabrics {
 			name := fmt.Sprintf("f%04d", i)

@@ -43,12 +43,12 @@ const (
 // and reports cpu-ms-per-rescan (the CPU above the idle fleet's, per
 // rescan) and cpu-s-per-fabric-hour-with-rescans: the idle figure of
 // fabrics=100 plus 12 rescans an hour at that cost, the default's real
-// hourly cost. The daemon logs at debug level here (startDaemon), so each
-// rescan also pays for one log line that production (info) does not write:
-// the figure errs high. Our targets: marginal memory ≤ 512 KiB per fabric
-// (500 MiB / 1,000), CPU ≤ 1 s per idle fabric per hour.
+// hourly cost. The daemon logs at debug level here (daemontest.Start), so
+// each rescan also pays for one log line that production (info) does not
+// write: the figure errs high. Our targets: marginal memory ≤ 512 KiB per
+// fabric (500 MiB / 1,000), CPU ≤ 1 s per idle fabric per hour.
 func BenchmarkIdleFleet(b *testing.B) {
-	bin := buildFGD(b)
+	bin := daemontest.Build(b)
 	var rss1 int64      // RSS of the 1-fabric daemon, for the marginal figure
 	var idle100 float64 // cpu-s-per-fabric-hour of fabrics=100
 	var haveIdle100 bool
@@ -111,7 +111,7 @@ func BenchmarkIdleFleet(b *testing.B) {
 
 // idleFleet is a running daemon with n dir fabrics, all first-synced.
 type idleFleet struct {
-	d           *daemonProc
+	d           *daemontest.Daemon
 	n           int
 	firstSyncs  time.Duration
 	fallbacks   int // fabrics without inotify, polling instead
@@ -129,7 +129,7 @@ func startIdleFleet(b *testing.B, bin string, n int, rescan time.Duration) *idle
 	for j := range idleResources {
 		fmt.Fprintf(&docs, "---\n"+e2eVPC, fmt.Sprintf("vpc-%d", j))
 	}
-	port := freePort(b)
+	port := daemontest.FreePort(b)
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "listen: 127.0.0.1:%d\nstate_dir: %s\nfabrics:\n", port, filepath.Join(dir, "state"))
 	for i := range n {
@@ -144,26 +144,23 @@ func startIdleFleet(b *testing.B, bin string, n int, rescan time.Duration) *idle
 	cfgPath := filepath.Join(dir, "config.yaml")
 	writeBenchFile(b, cfgPath, cfg.String())
 	start := time.Now()
-	f := &idleFleet{d: startDaemon(b, bin, cfgPath, port), n: n}
+	f := &idleFleet{d: daemontest.Start(b, bin, dir, cfgPath, port), n: n}
 	benchPoll(b, 10*time.Minute, 100*time.Millisecond, fmt.Sprintf("/readyz and %d first syncs", n), func() bool {
-		code, _ := f.d.get("/readyz")
+		code, _ := f.d.Get("/readyz")
 		return code == 200 && f.successes() >= float64(n)
 	})
 	f.firstSyncs = time.Since(start)
-	f.fallbacks = strings.Count(f.d.log(), "cannot watch the FGD with inotify")
+	f.fallbacks = strings.Count(f.d.Log(), "cannot watch the FGD with inotify")
 	settle := time.NewTimer(idleSettle)
 	defer settle.Stop()
 	<-settle.C
 	return f
 }
 
-func (f *idleFleet) pid() int { return f.d.cmd.Process.Pid }
-
 // successes sums fgd_syncs_total{result="success"} over every fabric.
 func (f *idleFleet) successes() float64 {
-	_, body := f.d.get("/metrics")
 	var sum float64
-	for series, v := range daemontest.ParseMetrics(body) {
+	for series, v := range f.d.Metrics() {
 		if strings.HasPrefix(series, "fgd_syncs_total{") && strings.Contains(series, `result="success"`) {
 			sum += v
 		}
@@ -176,13 +173,13 @@ func (f *idleFleet) successes() float64 {
 func (f *idleFleet) idleCPU(b *testing.B) (float64, time.Duration) {
 	b.Helper()
 	syncs0 := f.successes()
-	rescans0 := strings.Count(f.d.log(), `"rescan done"`)
+	rescans0 := strings.Count(f.d.Log(), `"rescan done"`)
 	cpu0, t0 := f.usage(b).CPUSeconds, time.Now()
 	window := time.NewTimer(idleWindow)
 	defer window.Stop()
 	<-window.C
 	cpu1, t1 := f.usage(b).CPUSeconds, time.Now()
-	f.rescans = strings.Count(f.d.log(), `"rescan done"`) - rescans0
+	f.rescans = strings.Count(f.d.Log(), `"rescan done"`) - rescans0
 	// The metrics scrape after the window is not charged to it.
 	f.windowSyncs = f.successes() - syncs0
 	return cpu1 - cpu0, t1.Sub(t0)
@@ -198,25 +195,18 @@ func (f *idleFleet) report(b *testing.B) {
 // stop ends the daemon with SIGTERM, as systemd would.
 func (f *idleFleet) stop(b *testing.B) {
 	b.Helper()
-	if err := f.d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := f.d.Signal(syscall.SIGTERM); err != nil {
 		b.Fatal(err)
 	}
-	limit := time.NewTimer(time.Minute)
-	defer limit.Stop()
-	select {
-	case err := <-f.d.done:
-		if err != nil {
-			b.Fatalf("daemon exited with %v", err)
-		}
-	case <-limit.C:
-		b.Fatal("the daemon did not stop within a minute of SIGTERM")
+	if err := f.d.Wait(time.Minute); err != nil {
+		b.Fatalf("the daemon did not stop cleanly within a minute of SIGTERM: %v", err)
 	}
 }
 
 // usage reads the daemon's resident set and CPU time from /proc.
 func (f *idleFleet) usage(tb testing.TB) daemontest.Usage {
 	tb.Helper()
-	u, err := daemontest.ProcUsage(f.pid())
+	u, err := daemontest.ProcUsage(f.d.PID())
 	if err != nil {
 		tb.Fatal(err)
 	}

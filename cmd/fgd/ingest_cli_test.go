@@ -12,12 +12,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // TestPlanWritesNothing is acceptance point 7: `fgd plan` leaves every path,
 // mode and byte as it was (.hnp/ included), and its exit codes and JSON.
 func TestPlanWritesNothing(t *testing.T) {
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	fresh := t.TempDir()
 	for _, n := range []string{"demo-gitops__env-1__demo.yaml", "fabric__config__samples__wiring_v1alpha2_switchgroup.yaml", "demo-gitops__env-1__demo.reset.yaml"} {
 		b, err := os.ReadFile(filepath.Join(ingestCorpus, n))
@@ -105,7 +107,7 @@ func TestPlanWritesNothing(t *testing.T) {
 // one FGD at once both succeed, one waits for the other, and the tree is
 // the one a single run makes.
 func TestIngestTwoProcessesAtOnce(t *testing.T) {
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	base := t.TempDir()
 	files := 300
 	for attempt := 0; attempt < 4; attempt++ {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 var crashSeed = flag.Uint64("crash.seed", 0, "seed of TestIngestCrashSafety's kill instants (0: a new one)")
@@ -22,7 +24,7 @@ var crashSeed = flag.Uint64("crash.seed", 0, "seed of TestIngestCrashSafety's ki
 // random instants, then re-run, always reaches the tree of an uninterrupted
 // run, losing nothing and leaving no temp file or truncated YAML.
 func TestIngestCrashSafety(t *testing.T) {
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	base := t.TempDir()
 	tmpl := filepath.Join(base, "template")
 	generateInputs(t, tmpl, 200)

@@ -13,15 +13,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // ingestCorpus is the test corpus shared with internal/resource.
 const ingestCorpus = "../../testdata/corpus"
-
-// buildFGD builds the real fgd binary into a temp folder.
-func buildFGD(t testing.TB) string { return daemontest.Build(t) }
 
 func corpusDoc(t *testing.T, name string) string {
 	t.Helper()

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // kill -9 of the daemon in the middle of syncs, then restart: the fabric
@@ -18,12 +20,12 @@ func TestDaemonKill9ThenRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the daemon repeatedly")
 	}
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	dir := t.TempDir()
 	fgdRoot := filepath.Join(dir, "lab")
 	calls := filepath.Join(dir, "exec-calls")
 	applied := filepath.Join(dir, "exec-applied")
-	port := freePort(t)
+	port := daemontest.FreePort(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf(`listen: 127.0.0.1:%d
 state_dir: state
@@ -47,28 +49,26 @@ fabrics:
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 	for trial := range 8 {
-		d := startDaemon(t, bin, cfg, port)
+		d := daemontest.Start(t, bin, dir, cfg, port)
 		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
-		_ = d.cmd.Process.Signal(syscall.SIGKILL)
-		<-d.done
-		d.done <- nil
+		d.Kill()
 		// More input arrives between crashes.
 		dropVPC(t, fgdRoot, fmt.Sprintf("late-%d", trial))
 	}
 
 	// The last run converges.
-	d := startDaemon(t, bin, cfg, port)
+	d := daemontest.Start(t, bin, dir, cfg, port)
 	want := files + 8
 	managedCount := func() int {
 		entries, _ := os.ReadDir(filepath.Join(fgdRoot, "managed", "vpcs"))
 		return len(entries) - 1 // .gitkeep
 	}
-	d.waitFor("every resource to be managed", func() bool { return managedCount() == want })
+	d.WaitFor("every resource to be managed", daemonWait, func() bool { return managedCount() == want })
 	publishedCount := func() int {
 		entries, _ := os.ReadDir(filepath.Join(dir, "published", "current", "vpcs"))
 		return len(entries)
 	}
-	d.waitFor("every resource to be published", func() bool { return publishedCount() == want })
+	d.WaitFor("every resource to be published", daemonWait, func() bool { return publishedCount() == want })
 	appliedAll := func() bool {
 		b, _ := os.ReadFile(applied)
 		for i := range files {
@@ -78,9 +78,9 @@ fabrics:
 		}
 		return true
 	}
-	d.waitFor("the exec sink to have applied every resource", appliedAll)
-	d.waitFor("the daemon to be idle", func() bool {
-		_, body := d.get("/metrics")
+	d.WaitFor("the exec sink to have applied every resource", daemonWait, appliedAll)
+	d.WaitFor("the daemon to be idle", daemonWait, func() bool {
+		_, body := d.Get("/metrics")
 		return strings.Contains(body, "fgd_active_syncs 0")
 	})
 	entries, _ := os.ReadDir(filepath.Join(fgdRoot, "raw"))
@@ -89,18 +89,17 @@ fabrics:
 			t.Errorf("raw/%s left behind", e.Name())
 		}
 	}
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-d.done; err != nil {
-		t.Fatalf("SIGTERM exit: %v", err)
+	if err := d.Wait(30 * time.Second); err != nil {
+		t.Fatalf("SIGTERM exit (shutdown_timeout is 10s): %v", err)
 	}
-	d.done <- nil
 
 	// A restart with nothing new runs the command no more.
 	before := countRuns(calls)
-	d = startDaemon(t, bin, cfg, port)
-	d.waitFor("/readyz", func() bool { c, _ := d.get("/readyz"); return c == 200 })
+	d = daemontest.Start(t, bin, dir, cfg, port)
+	d.WaitFor("/readyz", daemonWait, func() bool { c, _ := d.Get("/readyz"); return c == 200 })
 	time.Sleep(300 * time.Millisecond)
 	if after := countRuns(calls); after != before {
 		t.Errorf("after a clean restart the exec sink ran again (%d → %d runs)", before, after)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // BenchmarkDropToPublished measures, against the real daemon, the time from
@@ -19,16 +21,16 @@ import (
 // It reports p50-ms, p99-ms and max-ms over the iterations. Our target:
 // p99 < 1 s.
 func BenchmarkDropToPublished(b *testing.B) {
-	bin := buildFGD(b)
+	bin := daemontest.Build(b)
 	dir := b.TempDir()
 	fgdRoot := filepath.Join(dir, "lab")
 	out := filepath.Join(dir, "published")
 	writeBenchFile(b, filepath.Join(fgdRoot, "raw", "vpc-seed.yaml"), fmt.Sprintf(e2eVPC, "vpc-seed"))
-	port := freePort(b)
+	port := daemontest.FreePort(b)
 	cfg := filepath.Join(dir, "config.yaml")
 	writeBenchFile(b, cfg, fmt.Sprintf("listen: 127.0.0.1:%d\nstate_dir: state\nfabrics:\n"+
 		"  - name: lab\n    source:\n      dir: {path: %s}\n    sinks:\n      - directory: {path: %s}\n", port, fgdRoot, out))
-	d := startDaemon(b, bin, cfg, port)
+	d := daemontest.Start(b, bin, dir, cfg, port)
 	published := func(name string) bool {
 		_, err := os.Stat(filepath.Join(out, "current", "vpcs", name+".yaml"))
 		return err == nil
@@ -42,7 +44,7 @@ func BenchmarkDropToPublished(b *testing.B) {
 		// Each drop starts with the fabric idle and raw/ empty, so it
 		// measures one file on its own, not a queue behind the last one.
 		benchPoll(b, time.Minute, 5*time.Millisecond, "the fabric to be idle", func() bool {
-			return d.metric("fgd_active_syncs") == 0 && rawEmpty(fgdRoot)
+			return d.Metric("fgd_active_syncs") == 0 && rawEmpty(fgdRoot)
 		})
 		name := fmt.Sprintf("vpc-drop-%d", i)
 		b.StartTimer()

@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,90 +19,9 @@ import (
 	"github.com/fgdproject/fgd/internal/fgd"
 )
 
-// daemonProc is a running `fgd run` child process.
-type daemonProc struct {
-	t    testing.TB
-	cmd  *exec.Cmd
-	base string
-	mu   sync.Mutex
-	logs strings.Builder
-	done chan error
-}
-
-func freePort(t testing.TB) int { return daemontest.FreePort(t) }
-
-func startDaemon(t testing.TB, bin, cfg string, port int) *daemonProc {
-	t.Helper()
-	cmd := exec.Command(bin, "run", "--config", cfg, "--log.format", "json", "--log.level", "debug")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &daemonProc{t: t, cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan error, 1)}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			d.mu.Lock()
-			d.logs.WriteString(sc.Text() + "\n")
-			d.mu.Unlock()
-		}
-		d.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-d.done
-		}
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", d.log())
-		}
-	})
-	return d
-}
-
-func (d *daemonProc) log() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.logs.String()
-}
-
-func (d *daemonProc) get(path string) (int, string) {
-	resp, err := http.Get(d.base + path)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// metric returns the value of the series whose line starts with prefix.
-func (d *daemonProc) metric(prefix string) float64 {
-	_, body := d.get("/metrics")
-	for _, line := range strings.Split(body, "\n") {
-		if strings.HasPrefix(line, prefix) {
-			f := strings.Fields(line)
-			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
-			return v
-		}
-	}
-	return -1
-}
-
-func (d *daemonProc) waitFor(what string, cond func() bool) {
-	d.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			d.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
+// daemonWait bounds every wait for a state of the test daemon: generous,
+// so a slow machine does not fail a test, never a timing target.
+const daemonWait = 30 * time.Second
 
 const e2eVPC = `apiVersion: vpc.githedgehog.com/v1beta1
 kind: VPC
@@ -151,9 +65,9 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := daemontest.FreePort(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	writeConfig(t, cfg, port, "alpha", "beta")
 	for _, f := range []string{"alpha", "beta"} {
@@ -168,9 +82,9 @@ func TestDaemonEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d := startDaemon(t, bin, cfg, port)
-	d.waitFor("/healthz", func() bool { c, _ := d.get("/healthz"); return c == 200 })
-	code, body := d.get("/readyz")
+	d := daemontest.Start(t, bin, dir, cfg, port)
+	d.WaitFor("/healthz", daemonWait, func() bool { c, _ := d.Get("/healthz"); return c == 200 })
+	code, body := d.Get("/readyz")
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"beta"`) {
 		t.Fatalf("/readyz while beta's first sync waits = %d %s, want 503 naming beta", code, body)
 	}
@@ -184,20 +98,20 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if err := lock.Release(); err != nil {
 		t.Fatal(err)
 	}
-	d.waitFor("/readyz 200", func() bool { c, _ := d.get("/readyz"); return c == 200 })
+	d.WaitFor("/readyz 200", daemonWait, func() bool { c, _ := d.Get("/readyz"); return c == 200 })
 
 	// Files dropped into raw/ are ingested, and the counters move.
-	before := d.metric(`fgd_syncs_total{fabric="alpha",result="success"}`)
+	before := d.Metric(`fgd_syncs_total{fabric="alpha",result="success"}`)
 	managed := dropVPC(t, filepath.Join(dir, "alpha"), "vpc-1")
-	d.waitFor("alpha ingests vpc-1", func() bool { return fileExists(managed) })
-	d.waitFor("the sync counter to move", func() bool {
-		return d.metric(`fgd_syncs_total{fabric="alpha",result="success"}`) > before
+	d.WaitFor("alpha ingests vpc-1", daemonWait, func() bool { return fileExists(managed) })
+	d.WaitFor("the sync counter to move", daemonWait, func() bool {
+		return d.Metric(`fgd_syncs_total{fabric="alpha",result="success"}`) > before
 	})
-	if v := d.metric(`fgd_files_processed_total{fabric="alpha",outcome="ingested"}`); v < 1 {
+	if v := d.Metric(`fgd_files_processed_total{fabric="alpha",outcome="ingested"}`); v < 1 {
 		t.Errorf("fgd_files_processed_total{alpha,ingested} = %v, want ≥ 1", v)
 	}
 	// Every series the daemon exports follows Prometheus conventions.
-	_, exposition := d.get("/metrics")
+	_, exposition := d.Get("/metrics")
 	problems, err := promlint.New(strings.NewReader(exposition)).Lint()
 	if err != nil || len(problems) > 0 {
 		t.Errorf("promlint: %v %+v", err, problems)
@@ -209,7 +123,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
-	if v := d.metric(`fgd_config_last_reload_successful`); v != 1 {
+	if v := d.Metric(`fgd_config_last_reload_successful`); v != 1 {
 		t.Errorf("fgd_config_last_reload_successful = %v, want 1", v)
 	}
 
@@ -218,41 +132,36 @@ func TestDaemonEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeConfig(t, cfg, port, "alpha", "beta", "gamma")
-	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	d.waitFor("gamma to start", func() bool { _, body := d.get("/readyz"); return strings.Contains(body, `"gamma"`) })
+	d.WaitFor("gamma to start", daemonWait, func() bool { _, body := d.Get("/readyz"); return strings.Contains(body, `"gamma"`) })
 	gamma := dropVPC(t, filepath.Join(dir, "gamma"), "vpc-g")
-	d.waitFor("gamma ingests after SIGHUP", func() bool { return fileExists(gamma) })
+	d.WaitFor("gamma ingests after SIGHUP", daemonWait, func() bool { return fileExists(gamma) })
 
 	// SIGHUP with a broken config keeps the fabrics running, reload metric 0.
 	if err := os.WriteFile(cfg, []byte("listen: [\nfabrics: nope\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	d.waitFor("reload failure metric", func() bool { return d.metric(`fgd_config_last_reload_successful`) == 0 })
+	d.WaitFor("reload failure metric", daemonWait, func() bool { return d.Metric(`fgd_config_last_reload_successful`) == 0 })
 	// The log line follows the metric; the test reads the log asynchronously.
-	d.waitFor("an error log line naming the rejected reload", func() bool {
-		return strings.Contains(d.log(), "config reload rejected")
+	d.WaitFor("an error log line naming the rejected reload", daemonWait, func() bool {
+		return strings.Contains(d.Log(), "config reload rejected")
 	})
 	for _, f := range []string{"alpha", "beta"} {
 		m := dropVPC(t, filepath.Join(dir, f), "after-bad-reload")
-		d.waitFor(f+" keeps syncing after a rejected reload", func() bool { return fileExists(m) })
+		d.WaitFor(f+" keeps syncing after a rejected reload", daemonWait, func() bool { return fileExists(m) })
 	}
 
 	// SIGTERM exits 0 within the drain timeout.
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Fatalf("fgd run after SIGTERM: %v", err)
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("fgd run did not exit within 40s of SIGTERM (shutdown_timeout is 20s)")
+	if err := d.Wait(40 * time.Second); err != nil {
+		t.Fatalf("fgd run after SIGTERM (shutdown_timeout is 20s): %v", err)
 	}
 }
 
@@ -277,7 +186,7 @@ func TestDaemonNotifiesSystemd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "notify.sock")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
@@ -285,12 +194,10 @@ func TestDaemonNotifiesSystemd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	port := freePort(t)
+	port := daemontest.FreePort(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	writeConfig(t, cfg, port, "alpha")
-	t.Setenv("NOTIFY_SOCKET", sock)
-	t.Setenv("WATCHDOG_USEC", "200000")
-	d := startDaemon(t, bin, cfg, port)
+	d := daemontest.Start(t, bin, dir, cfg, port, "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=200000")
 
 	var seen []string
 	next := func() string {
@@ -315,13 +222,12 @@ func TestDaemonNotifiesSystemd(t *testing.T) {
 			}
 		}
 		if w == "WATCHDOG=1" {
-			if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			if err := d.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := <-d.done; err != nil {
-		t.Fatalf("exit after SIGTERM: %v", err)
+	if err := d.Wait(40 * time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM (shutdown_timeout is 20s): %v", err)
 	}
-	d.done <- nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
 )
 
 // An exec sink whose command fails twice then succeeds: two backed-off
@@ -17,10 +19,10 @@ func TestDaemonExecSinkRetriesVisibleInAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	dir := t.TempDir()
 	calls := filepath.Join(dir, "calls")
-	port := freePort(t)
+	port := daemontest.FreePort(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	script := fmt.Sprintf(`cat >/dev/null; echo x >> %[1]s; [ "$(wc -l < %[1]s)" -gt 2 ] || { echo "boom" >&2; exit 7; }`, calls)
 	body := fmt.Sprintf(`listen: 127.0.0.1:%d
@@ -36,7 +38,7 @@ fabrics:
 		t.Fatal(err)
 	}
 	dropVPC(t, filepath.Join(dir, "lab"), "vpc-1")
-	d := startDaemon(t, bin, cfg, port)
+	d := daemontest.Start(t, bin, dir, cfg, port)
 	type syncView struct {
 		State string `json:"state"`
 		Sinks []struct {
@@ -49,9 +51,9 @@ fabrics:
 	var seen syncView
 	// The daemon's log names every finished sync; the API shows each one.
 	syncIDs := regexp.MustCompile(`"msg":"sync completed[^"]*".*?"sync_id":"([0-9a-f]+)"`)
-	d.waitFor("a sync whose exec sink succeeded on its third attempt", func() bool {
-		for _, m := range syncIDs.FindAllStringSubmatch(d.log(), -1) {
-			code, b := d.get("/api/v1/syncs/" + m[1])
+	d.WaitFor("a sync whose exec sink succeeded on its third attempt", daemonWait, func() bool {
+		for _, m := range syncIDs.FindAllStringSubmatch(d.Log(), -1) {
+			code, b := d.Get("/api/v1/syncs/" + m[1])
 			if code != http.StatusOK || json.Unmarshal([]byte(b), &seen) != nil {
 				continue
 			}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 
@@ -22,11 +23,11 @@ import (
 // whose poll interval is an hour (so only the webhook can explain it).
 // Target: within 1 s.
 func BenchmarkWebhookToCommit(b *testing.B) {
-	bin := buildFGD(b)
+	bin := daemontest.Build(b)
 	dir := b.TempDir()
 	remote := gittest.NewRemote(b, dir, "fabric.git", "main", map[string]string{"fgd/raw/a.yaml": fmt.Sprintf(e2eVPC, "vpc-a")})
 	secret := gittest.WriteSecret(b, dir, "hook-secret", "hook-s3cret")
-	port := freePort(b)
+	port := daemontest.FreePort(b)
 	cfg := filepath.Join(dir, "config.yaml")
 	out := filepath.Join(dir, "published")
 	body := fmt.Sprintf("listen: 127.0.0.1:%d\nstate_dir: state\nfabrics:\n  - name: dc1\n    source:\n      git: {url: %q, branch: main, path: fgd, interval: 1h, webhook_secret_file: %s}\n"+
@@ -35,7 +36,7 @@ func BenchmarkWebhookToCommit(b *testing.B) {
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	d := startDaemon(b, bin, cfg, port)
+	d := daemontest.Start(b, bin, dir, cfg, port)
 	has := func(path string) bool {
 		_, err := gittest.RunGit(remote.Dir(), "cat-file", "-e", "refs/heads/main:"+path)
 		return err == nil
@@ -44,7 +45,7 @@ func BenchmarkWebhookToCommit(b *testing.B) {
 		_, err := os.Stat(filepath.Join(out, "current", "vpcs", name+".yaml"))
 		return err == nil
 	}
-	d.waitFor("the startup sync", func() bool { return has("fgd/managed/vpcs/vpc-a.yaml") && published("vpc-a") })
+	d.WaitFor("the startup sync", daemonWait, func() bool { return has("fgd/managed/vpcs/vpc-a.yaml") && published("vpc-a") })
 	payload := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","repository":{"clone_url":%q}}`, remote.FileURL()))
 	m := hmac.New(sha256.New, []byte("hook-s3cret"))
 	m.Write(payload)
@@ -56,12 +57,12 @@ func BenchmarkWebhookToCommit(b *testing.B) {
 		b.StopTimer()
 		// Each webhook starts with the fabric idle, so it measures one
 		// push on its own, not a queue behind the last one.
-		benchPoll(b, time.Minute, 5*time.Millisecond, "the fabric to be idle", func() bool { return d.metric("fgd_active_syncs") == 0 })
+		benchPoll(b, time.Minute, 5*time.Millisecond, "the fabric to be idle", func() bool { return d.Metric("fgd_active_syncs") == 0 })
 		name := fmt.Sprintf("vpc-hook-%d", i)
 		remote.Change(b, "drop "+name, map[string]string{"fgd/raw/" + name + ".yaml": fmt.Sprintf(e2eVPC, name)}, nil)
 		b.StartTimer()
 		start := time.Now()
-		req, _ := http.NewRequest(http.MethodPost, d.base+"/hooks/github", bytes.NewReader(payload))
+		req, _ := http.NewRequest(http.MethodPost, d.Base+"/hooks/github", bytes.NewReader(payload))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-GitHub-Event", "push")
 		req.Header.Set("X-Hub-Signature-256", sig)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 
@@ -22,11 +23,11 @@ func TestDaemonGitHubWebhook(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
-	bin := buildFGD(t)
+	bin := daemontest.Build(t)
 	dir := t.TempDir()
 	remote := gittest.NewRemote(t, dir, "fabric.git", "main", map[string]string{"fgd/raw/a.yaml": fmt.Sprintf(e2eVPC, "vpc-a")})
 	secret := gittest.WriteSecret(t, dir, "hook-secret", "hook-s3cret")
-	port := freePort(t)
+	port := daemontest.FreePort(t)
 	cfg := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf(`listen: 127.0.0.1:%d
 state_dir: state
@@ -38,18 +39,18 @@ fabrics:
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemon(t, bin, cfg, port)
+	d := daemontest.Start(t, bin, dir, cfg, port)
 	has := func(path string) bool {
 		_, err := gittest.RunGit(remote.Dir(), "cat-file", "-e", "refs/heads/main:"+path)
 		return err == nil
 	}
-	d.waitFor("the startup sync to push", func() bool { return has("fgd/managed/vpcs/vpc-a.yaml") })
-	d.waitFor("/readyz", func() bool { c, _ := d.get("/readyz"); return c == 200 })
+	d.WaitFor("the startup sync to push", daemonWait, func() bool { return has("fgd/managed/vpcs/vpc-a.yaml") })
+	d.WaitFor("/readyz", daemonWait, func() bool { c, _ := d.Get("/readyz"); return c == 200 })
 
 	remote.Change(t, "a new VPC", map[string]string{"fgd/raw/b.yaml": fmt.Sprintf(e2eVPC, "vpc-b")}, nil)
 	payload := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","repository":{"clone_url":%q}}`, remote.FileURL()))
 	post := func(sig string, body []byte) int {
-		req, err := http.NewRequest(http.MethodPost, d.base+"/hooks/github", bytes.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, d.Base+"/hooks/github", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,9 +80,9 @@ fabrics:
 	if code := post(sign(payload, "hook-s3cret"), payload); code != http.StatusAccepted {
 		t.Fatalf("signed push: %d, want 202", code)
 	}
-	d.waitFor("the webhook-triggered sync to push", func() bool { return has("fgd/managed/vpcs/vpc-b.yaml") })
+	d.WaitFor("the webhook-triggered sync to push", daemonWait, func() bool { return has("fgd/managed/vpcs/vpc-b.yaml") })
 	t.Logf("signed webhook → fgd's commit on the remote: %s (poll interval 1h)", time.Since(start).Round(time.Millisecond))
-	if strings.Contains(d.log(), "hook-s3cret") {
+	if strings.Contains(d.Log(), "hook-s3cret") {
 		t.Error("the webhook secret appears in the log")
 	}
 }

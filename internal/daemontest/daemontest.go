@@ -62,8 +62,10 @@ type Daemon struct {
 	err  error
 }
 
-// Start runs `fgd run --config cfg` with JSON debug logs, in dir (the
-// directory relative paths of the config resolve from), listening on port.
+// Start runs `fgd run --config cfg` with JSON debug logs, in the working
+// directory dir, listening on port. The config's own relative paths resolve
+// from the config file's directory whatever dir is; dir is where a relative
+// cfg and exec sink commands without a dir of their own run from.
 // The process is killed when the test ends if it is still running, and its
 // log is printed when the test failed.
 func Start(tb testing.TB, bin, dir, cfg string, port int, extraEnv ...string) *Daemon {
@@ -130,15 +132,48 @@ func (d *Daemon) Kill() {
 }
 
 // Stop sends SIGTERM and waits up to timeout for the exit; it returns the
-// process's exit error (nil for exit 0).
+// process's exit error (nil for exit 0). A process still running after
+// timeout is killed.
 func (d *Daemon) Stop(timeout time.Duration) error {
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	if exited, err := d.exitWithin(timeout); exited {
+		return err
+	}
+	d.Kill()
+	return fmt.Errorf("fgd did not exit within %s of SIGTERM", timeout)
+}
+
+// Signal sends sig to the daemon (SIGHUP to reload, SIGTERM to stop, …).
+// It fails when the process has already exited, so a test that signals a
+// daemon it expects to be running learns that it is not.
+func (d *Daemon) Signal(sig os.Signal) error {
+	if d.Exited() {
+		return fmt.Errorf("cannot send %v: fgd (pid %d) already exited (%v)", sig, d.PID(), d.err)
+	}
+	return d.cmd.Process.Signal(sig)
+}
+
+// Wait waits up to timeout for the process to exit and returns its exit
+// error: nil for exit 0, an *exec.ExitError for another code or a signal.
+// After timeout it returns an error saying the process still runs, and
+// leaves it running (the test's cleanup kills it).
+func (d *Daemon) Wait(timeout time.Duration) error {
+	if exited, err := d.exitWithin(timeout); exited {
+		return err
+	}
+	return fmt.Errorf("fgd (pid %d) still running after %s", d.PID(), timeout)
+}
+
+// exitWithin waits up to timeout for the process to exit; it reports
+// whether it did, and then its exit error.
+func (d *Daemon) exitWithin(timeout time.Duration) (bool, error) {
+	limit := time.NewTimer(timeout)
+	defer limit.Stop()
 	select {
 	case <-d.done:
-		return d.err
-	case <-time.After(timeout):
-		d.Kill()
-		return fmt.Errorf("fgd did not exit within %s of SIGTERM", timeout)
+		return true, d.err
+	case <-limit.C:
+		return false, nil
 	}
 }
 
