@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/reconciler"
 )
 
 func TestDetectOnlyReportsDriftAndChangesNothing(t *testing.T) {
@@ -81,6 +84,21 @@ func TestDetectOnlyReportsDriftAndChangesNothing(t *testing.T) {
 			}
 			if res.Published != live {
 				t.Errorf("Published = %s, want the untouched live tree %s", res.Published, live)
+			}
+			// The reconciler's view: drift is the hand edits and what the
+			// sink would publish, as an exec sink reports its pending
+			// changes.
+			var desired []*state.Resource
+			for _, path := range slices.Sorted(maps.Keys(tc.desired)) {
+				desired = append(desired, &state.Resource{Key: "k/" + path, Path: "managed/" + path, Body: []byte(tc.desired[path])})
+			}
+			out, err := NewSink(det).Apply(context.Background(), reconciler.SinkRequest{Revision: "r2", Desired: desired, DetectOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantDrift := slices.Sorted(slices.Values(slices.Concat(tc.drift, tc.created, tc.updated, tc.deleted)))
+			if wantDrift = slices.Compact(wantDrift); !slices.Equal(out.Drift, wantDrift) {
+				t.Errorf("the sink's drift = %v, want %v", out.Drift, wantDrift)
 			}
 			if now := current(t, root); now != live {
 				t.Errorf("detect-only swapped current to %s", now)

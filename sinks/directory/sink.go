@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/fgdproject/fgd/internal/fgd"
@@ -10,8 +11,9 @@ import (
 
 // Sink adapts a Publisher to the reconciler: it publishes the whole desired
 // set every sync (Apply is idempotent, so an unchanged set publishes no new
-// tree), which also repairs hand edits of the published tree or, in
-// detect-only mode, reports them as drift.
+// tree), which also repairs hand edits of the published tree. In
+// detect-only mode it publishes nothing and reports as drift both the hand
+// edits and the files it would create, update or delete.
 type Sink struct{ p *Publisher }
 
 var _ reconciler.Sink = (*Sink)(nil)
@@ -33,5 +35,13 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 		rev = "local"
 	}
 	res, err := s.p.Apply(ctx, rev, manifests)
-	return reconciler.SinkOutcome{Drift: res.Drift}, err
+	drift := res.Drift
+	if s.p.opts.DetectOnly {
+		// What it would publish differs from the target too, as an exec
+		// sink's pending changes do.
+		drift = slices.Concat(res.Drift, res.Created, res.Updated, res.Deleted)
+		slices.Sort(drift)
+		drift = slices.Compact(drift)
+	}
+	return reconciler.SinkOutcome{Drift: drift}, err
 }
