@@ -246,3 +246,33 @@ func TestInventoryTempRemovedAtStart(t *testing.T) {
 		t.Error("the sink's inventory was not saved")
 	}
 }
+
+// A sync an operator asks for (fgd sync, the API) re-reads managed/: a
+// managed file removed or edited by hand in a dir fabric is reconciled
+// without waiting for a change in raw/.
+func TestOperatorSyncRereadsManaged(t *testing.T) {
+	root, out := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(root, "raw", "a.yaml"), vpcDoc("vpc-a"))
+	write(t, filepath.Join(root, "raw", "b.yaml"), vpcDoc("vpc-b"))
+	h := newHarness(t, reconciler.Options{Store: newStore(t), StateDir: t.TempDir(), Backoff: fastRetries})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1", Sinks: []reconciler.SinkSpec{publisher(t, out, true, false, false)}})
+	published := func(name string) string { return filepath.Join(out, "current", "vpcs", name+".yaml") }
+	eventually(t, "first sync", func() bool { return exists(published("vpc-a")) && exists(published("vpc-b")) })
+
+	if err := os.Remove(filepath.Join(root, "managed", "vpcs", "vpc-b.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	eventually(t, "the operator's sync to be accepted", func() bool {
+		var err error
+		id, err = h.rec.SyncNow("lab", reconciler.Trigger{Kind: "api", Detail: "test"})
+		return err == nil // refused while the first sync finishes
+	})
+	eventually(t, "the operator's sync", func() bool { l := h.fabric("lab").Last; return l != nil && l.ID == id && l.State.Terminal() })
+	if l := h.fabric("lab").Last; l.State != reconciler.StateCompleted {
+		t.Fatalf("the operator's sync: %s %s", l.State, l.Error)
+	}
+	if exists(published("vpc-b")) || !exists(published("vpc-a")) {
+		t.Errorf("after the operator's sync vpc-b is published: %v, vpc-a: %v; want only vpc-a", exists(published("vpc-b")), exists(published("vpc-a")))
+	}
+}

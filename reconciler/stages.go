@@ -81,11 +81,12 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		return rep, diskFull(f, fmt.Errorf("ingest %s: %w", root, err))
 	}
 	r.countResources(f.spec.Name, root)
-	// The desired set is re-read when ingestion changed managed/, and for a
-	// git fabric whenever the revision moved: a commit may edit or delete
-	// managed files without touching raw/.
+	// The desired set is re-read when ingestion changed managed/, for a
+	// git fabric whenever the revision moved (a commit may edit or delete
+	// managed files without touching raw/), and when an operator asked for
+	// the sync: managed files edited by hand in a dir fabric are then seen.
 	rev := run.status().Revision
-	if rep.Changed || !f.isDesiredLoaded(rev) {
+	if rep.Changed || !f.isDesiredLoaded(rev) || run.byOperator() {
 		if err := r.storeDesired(f.spec.Name, rev, root); err != nil {
 			return rep, err
 		}
@@ -93,7 +94,7 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		f.desiredLoaded, f.desiredRev = true, rev
 		f.mu.Unlock()
 	}
-	if rep.Changed || !f.isUnmanagedLoaded(rev) {
+	if rep.Changed || !f.isUnmanagedLoaded(rev) || run.byOperator() {
 		if err := r.storeUnmanaged(f.spec.Name, root); err != nil {
 			// The list is a view for the status page: a sync does not fail
 			// for it, and the next one tries again.

@@ -166,6 +166,19 @@ func (r *syncRun) setSummary(s Summary) {
 	r.mu.Unlock()
 }
 
+// byOperator reports whether an operator asked for the sync (fgd sync, the
+// API, a resume): it then re-reads what it would otherwise take as known.
+func (r *syncRun) byOperator() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.st.Triggers {
+		if t.Kind == "api" || t.Kind == "resume" {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *syncRun) status() SyncStatus {
 	r.mu.Lock()
 	defer r.mu.Unlock()
