@@ -197,7 +197,7 @@ func (d *daemon) sinks(f config.Fabric) ([]reconciler.SinkSpec, error) {
 				return nil, fmt.Errorf("fabric %s: sink %d: %w", f.Name, i, err)
 			}
 			out = append(out, reconciler.SinkSpec{Name: fmt.Sprintf("exec-%d", i), Sink: execsink.NewSink(r),
-				Prune: len(c.PruneCommand) > 0, DetectOnly: c.Mode == config.ModeDetectOnly})
+				Prune: len(c.PruneCommand) > 0, AllowEmpty: c.AllowEmpty, DetectOnly: c.Mode == config.ModeDetectOnly})
 		}
 	}
 	return out, nil

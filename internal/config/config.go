@@ -165,6 +165,9 @@ type ExecSink struct {
 	Dir      string            `yaml:"dir"`
 	Timeout  time.Duration     `yaml:"timeout"`
 	Mode     SinkMode          `yaml:"mode"`
+	// AllowEmpty lets the prune command get every resource when the
+	// desired set comes out empty.
+	AllowEmpty bool `yaml:"allow_empty"`
 }
 
 // Defaults, as documented in config.example.yaml.
