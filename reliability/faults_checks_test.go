@@ -34,6 +34,10 @@ func faultCheckLeak(base, memBase, after faultUsage, clones int) []string {
 		out = append(out, fmt.Sprintf("RSS in use %.1f MiB, baseline %.1f MiB: more than %.1f MiB",
 			float64(after.InUse())/(1<<20), float64(memBase.InUse())/(1<<20), float64(limit)/(1<<20)))
 	}
+	if limit := memBase.LiveHeap*3/2 + 16<<20; after.LiveHeap > limit {
+		out = append(out, fmt.Sprintf("live heap %.1f MiB, baseline %.1f MiB: more than %.1f MiB",
+			float64(after.LiveHeap)/(1<<20), float64(memBase.LiveHeap)/(1<<20), float64(limit)/(1<<20)))
+	}
 	return out
 }
 
@@ -190,16 +194,18 @@ func TestFaultLeakCheck(t *testing.T) {
 		want        []string // substrings, one per problem
 	}{
 		{"same", base, base, nil},
-		{"within every threshold", base, faultUsage{220, 63 + 30, 32, 76 << 20, 0}, nil},
-		{"goroutines", base, faultUsage{221, 60, 2, 40 << 20, 0}, []string{"goroutines"}},
+		{"within every threshold", base, faultUsage{220, 63 + 30, 32, 76 << 20, 0, 0}, nil},
+		{"goroutines", base, faultUsage{221, 60, 2, 40 << 20, 0, 0}, []string{"goroutines"}},
 		{"5 goroutines more on a small baseline", faultUsage{Goroutines: 10}, faultUsage{Goroutines: 15}, nil},
 		{"6 goroutines more on a small baseline", faultUsage{Goroutines: 10}, faultUsage{Goroutines: 16}, []string{"goroutines"}},
-		{"fds", base, faultUsage{200, 64, 2, 40 << 20, 0}, []string{"fds besides pack files"}},
-		{"pack files past the cache", base, faultUsage{200, 60 + 31, 33, 40 << 20, 0}, []string{"33 pack files"}},
-		{"rss", base, faultUsage{200, 60, 2, 77 << 20, 0}, []string{"RSS"}},
-		{"rss held free by the runtime", base, faultUsage{200, 60, 2, 200 << 20, 130 << 20}, nil},
-		{"rss in use", base, faultUsage{200, 60, 2, 200 << 20, 120 << 20}, []string{"RSS in use 80.0 MiB"}},
-		{"all", base, faultUsage{400, 100, 2, 200 << 20, 0}, []string{"goroutines", "fds", "RSS"}},
+		{"fds", base, faultUsage{200, 64, 2, 40 << 20, 0, 0}, []string{"fds besides pack files"}},
+		{"pack files past the cache", base, faultUsage{200, 60 + 31, 33, 40 << 20, 0, 0}, []string{"33 pack files"}},
+		{"rss", base, faultUsage{200, 60, 2, 77 << 20, 0, 0}, []string{"RSS"}},
+		{"rss held free by the runtime", base, faultUsage{200, 60, 2, 200 << 20, 130 << 20, 0}, nil},
+		{"rss in use", base, faultUsage{200, 60, 2, 200 << 20, 120 << 20, 0}, []string{"RSS in use 80.0 MiB"}},
+		{"live heap within its bound", faultUsage{LiveHeap: 10 << 20}, faultUsage{LiveHeap: 31 << 20}, nil},
+		{"live heap", faultUsage{LiveHeap: 10 << 20}, faultUsage{LiveHeap: 32<<20 + 1}, []string{"live heap 32.0 MiB, baseline 10.0 MiB"}},
+		{"all", base, faultUsage{400, 100, 2, 200 << 20, 0, 0}, []string{"goroutines", "fds", "RSS"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

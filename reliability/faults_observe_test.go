@@ -28,21 +28,25 @@ type faultUsage struct {
 	// not given back to the OS yet (go_memstats_heap_idle_bytes −
 	// go_memstats_heap_released_bytes): part of the RSS, but no one's.
 	FreeHeap int64
+	// LiveHeap is the heap the last garbage collection found live
+	// (go_gc_heap_live_bytes): what the daemon retains, without the
+	// garbage that the in-use figure holds until the next collection.
+	LiveHeap int64
 }
 
 // InUse is the RSS without the free heap.
 func (u faultUsage) InUse() int64 { return u.RSS - u.FreeHeap }
 
 func (u faultUsage) String() string {
-	return fmt.Sprintf("%.0f goroutines, %.0f fds (%.0f of them pack files), RSS %.1f MiB of which %.1f MiB in use",
-		u.Goroutines, u.FDs, u.PackFDs, float64(u.RSS)/(1<<20), float64(u.InUse())/(1<<20))
+	return fmt.Sprintf("%.0f goroutines, %.0f fds (%.0f of them pack files), RSS %.1f MiB of which %.1f MiB in use, live heap %.1f MiB",
+		u.Goroutines, u.FDs, u.PackFDs, float64(u.RSS)/(1<<20), float64(u.InUse())/(1<<20), float64(u.LiveHeap)/(1<<20))
 }
 
 // faultMeasure samples the daemon's usage n times, one second apart, and
 // returns the median of each figure: one sample may catch a poll in flight.
 func faultMeasure(t *testing.T, d *daemontest.Daemon, n int) faultUsage {
 	t.Helper()
-	var gs, fds, packs, rss, free []float64
+	var gs, fds, packs, rss, free, live []float64
 	for i := range n {
 		if i > 0 {
 			faultSleep(time.Second)
@@ -54,12 +58,12 @@ func faultMeasure(t *testing.T, d *daemontest.Daemon, n int) faultUsage {
 			t.Fatalf("measure the daemon: metrics %v, /proc: %v", m != nil, err)
 		}
 		s := faultUsage{m["go_goroutines"], m["process_open_fds"], float64(kinds["pack"]), u.RSSBytes,
-			int64(m["go_memstats_heap_idle_bytes"] - m["go_memstats_heap_released_bytes"])}
+			int64(m["go_memstats_heap_idle_bytes"] - m["go_memstats_heap_released_bytes"]), int64(m["go_gc_heap_live_bytes"])}
 		gs, fds, packs = append(gs, s.Goroutines), append(fds, s.FDs), append(packs, s.PackFDs)
-		rss, free = append(rss, float64(s.RSS)), append(free, float64(s.FreeHeap))
+		rss, free, live = append(rss, float64(s.RSS)), append(free, float64(s.FreeHeap)), append(live, float64(s.LiveHeap))
 		t.Logf("sample %d: %s; fds by kind %v", i+1, s, kinds)
 	}
-	return faultUsage{faultMedian(gs), faultMedian(fds), faultMedian(packs), int64(faultMedian(rss)), int64(faultMedian(free))}
+	return faultUsage{faultMedian(gs), faultMedian(fds), faultMedian(packs), int64(faultMedian(rss)), int64(faultMedian(free)), int64(faultMedian(live))}
 }
 
 // faultFDKinds counts a process's open files by what they are: sockets,

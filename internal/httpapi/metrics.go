@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"regexp"
 	"runtime"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -8,7 +9,10 @@ import (
 )
 
 // NewRegistry returns a registry holding the Go runtime and process
-// collectors and fgd_build_info{version,revision,goversion} 1. Every fgd
+// collectors and fgd_build_info{version,revision,goversion} 1. Besides the
+// usual go_memstats_* series, the Go collector exports go_gc_heap_live_bytes:
+// the heap the last collection found live, the figure that tells retained
+// memory from garbage not collected yet. Every fgd
 // metric is registered on it; nothing uses the global default registry.
 func NewRegistry(version, revision string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
@@ -18,7 +22,8 @@ func NewRegistry(version, revision string) *prometheus.Registry {
 	}, []string{"version", "revision", "goversion"})
 	buildInfo.WithLabelValues(version, revision, runtime.Version()).Set(1)
 	reg.MustRegister(
-		collectors.NewGoCollector(),
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo,
 	)

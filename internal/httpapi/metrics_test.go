@@ -40,7 +40,7 @@ fgd_build_info{goversion="` + runtime.Version() + `",revision="abc123",version="
 	for _, mf := range mfs {
 		names[mf.GetName()] = true
 	}
-	for _, n := range []string{"go_goroutines", "go_memstats_alloc_bytes", "process_cpu_seconds_total", "process_open_fds"} {
+	for _, n := range []string{"go_goroutines", "go_memstats_alloc_bytes", "go_gc_heap_live_bytes", "process_cpu_seconds_total", "process_open_fds"} {
 		if !names[n] {
 			t.Errorf("registry lacks %s (Go or process collector missing)", n)
 		}
