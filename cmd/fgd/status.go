@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/httpapi"
+	"github.com/fgdproject/fgd/internal/humanize"
 )
 
 // statusOpts are the flags of fgd status.
@@ -115,23 +116,12 @@ func shortRevision(r string) string {
 	return r
 }
 
-// age says how long ago t was: "never", "12s ago", "5m ago", "3h ago", "4d ago".
+// age says how long ago t was: "never", or as humanize.Ago.
 func age(t *time.Time, now time.Time) string {
 	if t == nil || t.IsZero() {
 		return "never"
 	}
-	d := now.Sub(*t)
-	switch {
-	case d < 0:
-		return "just now" // the daemon's clock is ahead of this one
-	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+	return humanize.Ago(now.Sub(*t))
 }
 
 // oneLineClip keeps a message on one table line, at most n runes long.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/humanize"
 	"github.com/fgdproject/fgd/internal/state"
 )
 
@@ -114,7 +115,7 @@ func newFabricRow(v FabricView, last *state.Sync, now time.Time) fabricRow {
 		row.LastSync, row.LastSyncState = *v.LastSuccess, "completed"
 	}
 	if !row.LastSync.IsZero() {
-		row.Age = age(now.Sub(row.LastSync))
+		row.Age = humanize.Ago(now.Sub(row.LastSync))
 		row.LastSync = row.LastSync.UTC()
 	}
 	return row
@@ -123,7 +124,7 @@ func newFabricRow(v FabricView, last *state.Sync, now time.Time) fabricRow {
 // newSyncRow builds a sync's row from its API view, whose transitions
 // carry each state's duration.
 func newSyncRow(v SyncView, now time.Time) syncRow {
-	row := syncRow{SyncView: v, Class: stateClass(v.State), Age: age(now.Sub(v.Started)), Duration: seconds(v.Seconds)}
+	row := syncRow{SyncView: v, Class: stateClass(v.State), Age: humanize.Ago(now.Sub(v.Started)), Duration: seconds(v.Seconds)}
 	row.Started = v.Started.UTC()
 	for _, t := range v.Transitions {
 		st := stageRow{State: t.State, Duration: "running"}
@@ -159,23 +160,6 @@ func seconds(s float64) string {
 		return fmt.Sprintf("%.1fs", d.Seconds())
 	default:
 		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-}
-
-// age formats how long ago something was: "just now", "42s ago", "5m ago",
-// "3h ago", "2d ago".
-func age(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return "just now"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%dd ago", int(d.Hours()/24))
 	}
 }
 
