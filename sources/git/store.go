@@ -16,10 +16,14 @@ import (
 )
 
 // maxPacks is the number of pack files past which the next Update clones
-// afresh: every fetch adds one, and go-git does not repack, so lookups would
-// slow down for ever. Only Update, which holds the working tree, may discard
-// the clone.
-const maxPacks = 64
+// afresh: every fetch adds one, and go-git does not repack. Each pack costs
+// an open descriptor (up to the cache's limit) and its index in memory for
+// as long as the clone is open: about 35 KiB for the small packs of a
+// push, measured, so 64 of them held over 2 MiB per clone and a fleet of
+// busy git fabrics a lot more. A fresh clone is shallow: one pack with the
+// head's tree, the price of the first sync. Only Update, which holds the
+// working tree, may discard the clone.
+const maxPacks = 16
 
 func (r *Repo) gitDir() string { return filepath.Join(r.o.Dir, gogit.GitDirName) }
 
