@@ -15,23 +15,13 @@ import (
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/internal/testdocs"
 	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/sources/dir"
 )
 
 // vpcDoc is a valid v1beta1 VPC named name.
-func vpcDoc(name string) string {
-	return fmt.Sprintf(`apiVersion: vpc.githedgehog.com/v1beta1
-kind: VPC
-metadata:
-  name: %s
-spec:
-  subnets:
-    default:
-      subnet: 10.0.1.0/24
-      vlan: 1001
-`, name)
-}
+func vpcDoc(name string) string { return testdocs.VPC(name) }
 
 type harness struct {
 	t       testing.TB

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testdocs"
 )
 
 // reliabilitySeed replays a run: every randomized choice of the package's
@@ -47,16 +48,7 @@ func reliabilitySeedFor(t *testing.T) int64 {
 }
 
 // vpcDoc is a valid VPC document; %s is its name.
-const vpcDoc = `apiVersion: vpc.githedgehog.com/v1beta1
-kind: VPC
-metadata:
-  name: %s
-spec:
-  subnets:
-    default:
-      subnet: 10.0.1.0/24
-      vlan: 1001
-`
+const vpcDoc = testdocs.VPCFormat
 
 // awaitNone polls cond every `every` until it reports no problem or timeout
 // passes, and returns its last problems (none when it got there). It fails

@@ -17,22 +17,14 @@ import (
 
 	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/fgd"
+	"github.com/fgdproject/fgd/internal/testdocs"
 )
 
 // daemonWait bounds every wait for a state of the test daemon: generous,
 // so a slow machine does not fail a test, never a timing target.
 const daemonWait = 30 * time.Second
 
-const e2eVPC = `apiVersion: vpc.githedgehog.com/v1beta1
-kind: VPC
-metadata:
-  name: %s
-spec:
-  subnets:
-    default:
-      subnet: 10.0.1.0/24
-      vlan: 1001
-`
+const e2eVPC = testdocs.VPCFormat
 
 func dropVPC(t *testing.T, fgdRoot, name string) string {
 	t.Helper()

@@ -91,6 +91,39 @@ type GitSource struct {
 	Author            Author        `yaml:"author"`
 }
 
+// RepoSettings are the settings of a git source that belong to its
+// repository rather than to the fabric: fabrics of one url and branch share
+// one clone and one poller, so these must agree among them.
+type RepoSettings struct {
+	Interval, Timeout time.Duration
+	Auth              GitAuth
+	Author            Author
+}
+
+// RepoSettings returns the repository's settings of g.
+func (g *GitSource) RepoSettings() RepoSettings {
+	return RepoSettings{Interval: g.Interval, Timeout: g.Timeout, Auth: g.Auth, Author: g.Author}
+}
+
+// Diff names, by their config keys, the settings in which b differs from
+// a: "interval", "timeout", "auth", "author".
+func (a RepoSettings) Diff(b RepoSettings) []string {
+	var d []string
+	if a.Interval != b.Interval {
+		d = append(d, "interval")
+	}
+	if a.Timeout != b.Timeout {
+		d = append(d, "timeout")
+	}
+	if a.Auth != b.Auth {
+		d = append(d, "auth")
+	}
+	if a.Author != b.Author {
+		d = append(d, "author")
+	}
+	return d
+}
+
 // GitAuth holds the credentials of a git remote, by file reference.
 type GitAuth struct {
 	Username                 string `yaml:"username"`

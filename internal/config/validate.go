@@ -304,7 +304,7 @@ func (v *validator) sharedRepos(c *Config) {
 		if prev := repos[key]; len(prev) > 0 {
 			o := prev[0]
 			of := fmt.Sprintf("fabrics[%d] (%q)", o.i, c.Fabrics[o.i].Name)
-			for _, d := range repoSettingDiffs(o.src, g) {
+			for _, d := range o.src.RepoSettings().Diff(g.RepoSettings()) {
 				v.add(p+"."+d, "differs from %s, which follows the same repository (%s, branch %s): fabrics of one repository share its clone and poller, "+
 					"so give %s the same value in each", of, clip(g.URL), g.Branch, d)
 			}
@@ -317,25 +317,6 @@ func (v *validator) sharedRepos(c *Config) {
 		}
 		repos[key] = append(repos[key], first{i, g})
 	}
-}
-
-// repoSettingDiffs lists the keys of the repository's settings in which b
-// differs from a.
-func repoSettingDiffs(a, b *GitSource) []string {
-	var d []string
-	if a.Interval != b.Interval {
-		d = append(d, "interval")
-	}
-	if a.Timeout != b.Timeout {
-		d = append(d, "timeout")
-	}
-	if a.Auth != b.Auth {
-		d = append(d, "auth")
-	}
-	if a.Author != b.Author {
-		d = append(d, "author")
-	}
-	return d
 }
 
 // nestedRepoPath reports whether the repository paths a and b are the same

@@ -6,18 +6,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/testdocs"
 )
 
-const settleVPC = `apiVersion: vpc.githedgehog.com/v1beta1
-kind: VPC
-metadata:
-  name: %s
-spec:
-  subnets:
-    default:
-      subnet: 10.0.1.0/24
-      vlan: 1001
-`
+const settleVPC = testdocs.VPCFormat
 
 func vpcNamed(name string) []byte { return []byte(strings.Replace(settleVPC, "%s", name, 1)) }
 

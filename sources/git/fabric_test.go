@@ -15,21 +15,13 @@ import (
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/internal/testdocs"
 	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/sources/git"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 
-const fabricVPC = `apiVersion: vpc.githedgehog.com/v1beta1
-kind: VPC
-metadata:
-  name: %s
-spec:
-  subnets:
-    default:
-      subnet: 10.0.1.0/24
-      vlan: 1001
-`
+const fabricVPC = testdocs.VPCFormat
 
 func vpc(name string) string { return fmt.Sprintf(fabricVPC, name) }
 

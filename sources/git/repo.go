@@ -170,20 +170,13 @@ func (r *Repo) current() *Settings { return r.settings.Load() }
 
 // Reconfigure puts s in force for the next network operation and commit;
 // one running now finishes with the settings it started with. It returns
-// the names of the settings that changed (auth, timeout, author), which it
+// the names of the settings that changed (timeout, auth, author), which it
 // also logs.
 func (r *Repo) Reconfigure(s Settings) (changed []string) {
 	s.Timeout, s.Author = withDefaults(s.Timeout, s.Author)
 	old := r.current()
-	if old.Auth != s.Auth {
-		changed = append(changed, "auth")
-	}
-	if old.Timeout != s.Timeout {
-		changed = append(changed, "timeout")
-	}
-	if old.Author != s.Author {
-		changed = append(changed, "author")
-	}
+	changed = config.RepoSettings{Timeout: old.Timeout, Auth: old.Auth, Author: old.Author}.
+		Diff(config.RepoSettings{Timeout: s.Timeout, Auth: s.Auth, Author: s.Author})
 	if len(changed) > 0 {
 		r.settings.Store(&s)
 		r.log.Info("repository settings changed by a reload", "changed", changed)
