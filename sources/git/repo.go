@@ -132,9 +132,7 @@ func Open(o Options) (*Repo, error) {
 	}
 	r.endpoint = ep
 	r.log = r.log.With("remote", r.remote, "branch", o.Branch)
-	if ep.Protocol == "ssh" && o.Auth.InsecureSkipHostKeyCheck {
-		r.log.Warn("ssh host key checking is off (insecure_skip_host_key_check): any server that answers at this address is trusted; set known_hosts_file instead")
-	}
+	r.warnInsecure(o.Auth)
 	if err := r.openExisting(); err != nil {
 		r.log.Warn("the existing clone cannot be used and will be cloned again", "dir", o.Dir, "err", err)
 		if err := r.discardClone(); err != nil {
@@ -180,8 +178,16 @@ func (r *Repo) Reconfigure(s Settings) (changed []string) {
 	if len(changed) > 0 {
 		r.settings.Store(&s)
 		r.log.Info("repository settings changed by a reload", "changed", changed)
+		r.warnInsecure(s.Auth)
 	}
 	return changed
+}
+
+// warnInsecure warns when auth turns ssh host key checking off.
+func (r *Repo) warnInsecure(auth Auth) {
+	if r.endpoint.Protocol == "ssh" && auth.InsecureSkipHostKeyCheck {
+		r.log.Warn("ssh host key checking is off (insecure_skip_host_key_check): any server that answers at this address is trusted; set known_hosts_file instead")
+	}
 }
 
 // Remote is the remote's URL without userinfo.
