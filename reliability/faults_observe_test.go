@@ -273,6 +273,20 @@ func (e *faultEvents) note(typ, data string) {
 	}
 }
 
+// failed returns how many failed syncs the stream has shown so far.
+func (e *faultEvents) failed() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.failures)
+}
+
+// failedSince returns the failed syncs after the first n.
+func (e *faultEvents) failedSince(n int) []faultSyncFailure {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]faultSyncFailure(nil), e.failures[min(n, len(e.failures)):]...)
+}
+
 // check fails the test for each sync that failed other than transient or
 // waiting: network faults never need a human (stalled), and every failure
 // has a class. It logs the counts.

@@ -130,7 +130,7 @@ func TestFaultsSoak(t *testing.T) {
 	// 2. Faults, and pushes straight to the bare repositories.
 	rig.inject(t, seed, faultsFor, quiet)
 	ok1, failed1 := faultSyncs(rig.d.Metrics())
-	stopped := time.Now()
+	stopped, failedBefore := time.Now(), events.failed()
 	t.Logf("faults stopped; syncs during the faults: %.0f succeeded, %.0f failed; %d files pushed", ok1-ok0, failed1-failed0, rig.pushed())
 	rig.logProxyStats(t)
 
@@ -143,6 +143,13 @@ func TestFaultsSoak(t *testing.T) {
 		t.Errorf("%d problems %s after the faults stopped (seed %d):\n%s", len(left), recoverWithin, seed, strings.Join(faultFirst(left, 60), "\n"))
 	}
 	t.Logf("syncs after the faults: %.0f succeeded, %.0f failed", ok2-ok1, failed2-failed1)
+	var late []string
+	for _, f := range events.failedSince(failedBefore) {
+		late = append(late, fmt.Sprintf("%s, %s: %s", f.Fabric, f.Class, f.Error))
+	}
+	for _, l := range faultFirst(late, 10) {
+		t.Logf("failed after the faults: %s", l)
+	}
 
 	// 4. Leaks: the same measure as the baseline.
 	faultSleep(3 * time.Second)
