@@ -1,35 +1,16 @@
 package reconciler_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/fgdproject/fgd/internal/testlog"
 	"github.com/fgdproject/fgd/reconciler"
 )
-
-// lockedBuffer is a log sink safe for the reconciler's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // A sync that failed for a transient reason is run again by the fabric
 // itself, with no trigger from its source (a git branch that did not move
@@ -40,7 +21,7 @@ func TestFailedSyncIsRetriedByItself(t *testing.T) {
 	// Fails its first 3 runs (the whole first sync), then succeeds.
 	script := fmt.Sprintf(`cat >/dev/null; echo x >> %[1]s; n=$(wc -l < %[1]s); if [ "$n" -le 3 ]; then echo "down $n" >&2; exit 3; fi`, calls)
 	write(t, filepath.Join(root, "raw", "vpcs.yaml"), vpcDoc("vpc-1"))
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	h := newHarness(t, reconciler.Options{Store: newStore(t), StateDir: t.TempDir(), Backoff: fastRetries,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1", Sinks: []reconciler.SinkSpec{execSink(t, "exec-0", script)}})
@@ -65,9 +46,7 @@ func TestFailedSyncIsRetriedByItself(t *testing.T) {
 	}
 
 	// A stalled failure (the FGD is gone) schedules no retry.
-	logs.mu.Lock()
-	logs.buf.Reset()
-	logs.mu.Unlock()
+	logs.Reset()
 	h.apply(reconciler.FabricSpec{Name: "gone", Root: filepath.Join(work, "no-such-fgd"), Hash: "2"})
 	eventually(t, "the missing FGD's sync to fail", func() bool {
 		f := h.fabric("gone")

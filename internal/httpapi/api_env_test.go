@@ -16,6 +16,7 @@ import (
 
 	"github.com/fgdproject/fgd/internal/audit"
 	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/internal/testlog"
 )
 
 // The test's API tokens. No answer, log line or audit line may hold them.
@@ -139,7 +140,7 @@ type apiEnv struct {
 	opFile   string
 	rdFile   string
 	audit    string // the audit log's path
-	logs     *syncBuffer
+	logs     *testlog.Buffer
 	mu       sync.Mutex
 	bodies   []string // every answer body, for the secrets check
 	auditLog *audit.Log
@@ -162,7 +163,7 @@ func newAPIEnv(t testing.TB, cfg envConfig) *apiEnv {
 	}
 	e := &apiEnv{store: store, ctl: &testController{store: store, running: map[string]string{}}, dir: dir,
 		opFile: filepath.Join(dir, "api-token"), rdFile: filepath.Join(dir, "read-token"),
-		audit: filepath.Join(dir, "state", audit.FileName), logs: &syncBuffer{}}
+		audit: filepath.Join(dir, "state", audit.FileName), logs: &testlog.Buffer{}}
 	e.auditLog, err = audit.New(e.audit, 0, 2, nil)
 	if err != nil {
 		t.Fatal(err)

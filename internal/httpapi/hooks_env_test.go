@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fgdproject/fgd/internal/testlog"
 )
 
 // hookTarget stands in for the daemon's wiring: it
@@ -86,7 +88,7 @@ type hookEnv struct {
 	url    string
 	h      http.Handler // the server's handler, for callers that skip the network
 	target *hookTarget
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 	dir    string
 	reg    *prometheus.Registry
 }
@@ -104,7 +106,7 @@ func newHookEnv(t testing.TB) *hookEnv {
 		{Fabric: "dc4", URL: repoA, Branch: "main", SecretFile: s2},
 		{Fabric: "dc5", URL: repoC, Branch: "main"},
 	}}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	reg := prometheus.NewRegistry()
 	h := New(Options{
 		Hooks:      target,

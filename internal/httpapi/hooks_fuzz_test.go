@@ -112,7 +112,7 @@ func FuzzHookRequest(f *testing.F) {
 		}
 		req.Header.Set(credHeader, cred)
 		env.target.take()
-		env.logs.reset()
+		env.logs.Reset()
 		rec := httptest.NewRecorder()
 		env.h.ServeHTTP(rec, req)
 		if rec.Code >= 500 {

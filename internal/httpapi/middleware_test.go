@@ -1,44 +1,19 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/fgdproject/fgd/internal/testlog"
 )
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// reset forgets what was written (long fuzz runs would hoard it).
-func (b *syncBuffer) reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestPanicBecomes500AndServingGoesOn(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	ts := serve(t, Options{
 		Readiness: func() []FabricReadiness { panic("readiness source exploded") },
 		Logger:    slog.New(slog.NewJSONHandler(&logs, nil)),
@@ -88,7 +63,7 @@ func TestAccessLog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.level.String(), func(t *testing.T) {
-			var logs syncBuffer
+			var logs testlog.Buffer
 			ts := serve(t, Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: tt.level}))})
 			do(t, "GET", ts.URL+"/healthz?token=s3cr3t", nil)
 			do(t, "GET", ts.URL+"/missing", nil)
@@ -162,7 +137,7 @@ func TestWriteDeadlineAppliesToNonStreamingRoutes(t *testing.T) {
 }
 
 func TestPanicAfterTheResponseBeganAbortsIt(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s := New(Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	ts := httptest.NewServer(s.observe(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)

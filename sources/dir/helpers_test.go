@@ -1,7 +1,6 @@
 package dir
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/fgdproject/fgd/internal/testlog"
 )
 
 // The tests run the real Watcher on real directories with real fsnotify.
@@ -56,31 +57,13 @@ func (r *recorder) all() []trigger {
 	return append([]trigger(nil), r.got...)
 }
 
-// logBuffer collects the watcher's log lines for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // harness runs one Watcher on a temporary FGD.
 type harness struct {
 	tb       testing.TB
 	root     string
 	w        *Watcher
 	rec      *recorder
-	logs     *logBuffer
+	logs     *testlog.Buffer
 	barriers chan string // names of barrier files, once their event was handled
 	seq      int
 	cancel   context.CancelFunc
@@ -134,7 +117,7 @@ func startHarness(tb testing.TB, cfg harnessConfig) *harness {
 	if cfg.hub != nil {
 		cfg.opts.Hub = cfg.hub
 	}
-	logs := &logBuffer{}
+	logs := &testlog.Buffer{}
 	cfg.opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rec := newRecorder()
 	w, err := New(root, rec.trigger, cfg.opts)

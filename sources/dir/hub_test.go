@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/fgdproject/fgd/internal/testlog"
 )
 
 // inotifyInstances counts the inotify instances the test process holds: the
@@ -271,7 +273,7 @@ func queuedEventsLimit(t *testing.T) int {
 func TestHubOverflowReachesEveryWatcher(t *testing.T) {
 	for _, kernel := range []bool{false, true} {
 		t.Run(fmt.Sprintf("kernel=%v", kernel), func(t *testing.T) {
-			logs := &logBuffer{}
+			logs := &testlog.Buffer{}
 			hub := NewHub(slog.New(slog.NewTextHandler(logs, nil)))
 			inject := make(chan error)
 			hold := make(chan struct{})

@@ -1,17 +1,16 @@
 package git_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fgdproject/fgd/internal/config"
+	"github.com/fgdproject/fgd/internal/testlog"
 	"github.com/fgdproject/fgd/sources/git"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
@@ -37,24 +36,6 @@ func seedFGD() map[string]string {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the loggers of several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is one test's remote and the options of a Repo for it.
 type env struct {
 	t      *testing.T
@@ -62,7 +43,7 @@ type env struct {
 	http   *gittest.HTTPServer // nil for file:// and ssh
 	url    string
 	auth   git.Auth
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 }
 
 // newEnv creates a remote seeded with files and reaches it by transport
@@ -70,7 +51,7 @@ type env struct {
 func newEnv(t *testing.T, transport string, files map[string]string) *env {
 	t.Helper()
 	root := t.TempDir()
-	e := &env{t: t, remote: gittest.NewRemote(t, root, "fabric.git", branch, files), logs: &syncBuffer{}}
+	e := &env{t: t, remote: gittest.NewRemote(t, root, "fabric.git", branch, files), logs: &testlog.Buffer{}}
 	switch transport {
 	case "file":
 		e.url = e.remote.FileURL()

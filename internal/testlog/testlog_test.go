@@ -1,0 +1,28 @@
+package testlog
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Concurrent writers lose nothing; Reset empties the buffer.
+func TestBuffer(t *testing.T) {
+	var b Buffer
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				_, _ = b.Write([]byte("x\n"))
+			}
+		})
+	}
+	wg.Wait()
+	if n := strings.Count(b.String(), "x\n"); n != 800 {
+		t.Fatalf("%d lines, want 800", n)
+	}
+	b.Reset()
+	if s := b.String(); s != "" {
+		t.Fatalf("after Reset: %q", s)
+	}
+}
