@@ -19,7 +19,6 @@ func TestDoRemovesTempFilesOfFailedWrites(t *testing.T) {
 	e := newEnv(t, "file", seedFGD())
 	o := e.options()
 	r := e.open(o)
-	update := func(ctx context.Context, w *git.Worktree) error { _, err := w.Update(ctx); return err }
 	do(t, r, update)
 	pack := filepath.Join(o.Dir, ".git", "objects", "pack")
 	left := []string{

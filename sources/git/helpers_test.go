@@ -96,6 +96,12 @@ func (e *env) open(o git.Options) *git.Repo {
 	return r
 }
 
+// update brings the working tree to the remote head; run it with do.
+func update(ctx context.Context, w *git.Worktree) error {
+	_, err := w.Update(ctx)
+	return err
+}
+
 // do runs fn inside r.Do and fails the test on its error.
 func do(t *testing.T, r *git.Repo, fn func(ctx context.Context, w *git.Worktree) error) {
 	t.Helper()

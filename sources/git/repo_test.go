@@ -126,7 +126,6 @@ func TestSyncCommitPush(t *testing.T) {
 func TestUpdateResetsLocalEdits(t *testing.T) {
 	e := newEnv(t, "file", seedFGD())
 	r := e.open(e.options())
-	update := func(ctx context.Context, w *git.Worktree) error { _, err := w.Update(ctx); return err }
 	do(t, r, update)
 	dir := r.Dir()
 	if err := os.Remove(filepath.Join(dir, "dc1", "raw", "vpc-1.yaml")); err != nil {
@@ -337,7 +336,6 @@ func TestDamagedClone(t *testing.T) {
 	e := newEnv(t, "file", seedFGD())
 	o := e.options()
 	r := e.open(o)
-	update := func(ctx context.Context, w *git.Worktree) error { _, err := w.Update(ctx); return err }
 	do(t, r, update)
 	_ = r.Close()
 	packs, _ := filepath.Glob(filepath.Join(o.Dir, ".git", "objects", "pack", "*"))
@@ -378,7 +376,6 @@ func TestCloneCrashLeftovers(t *testing.T) {
 			e := newEnv(t, "file", seedFGD())
 			o := e.options()
 			r := e.open(o)
-			update := func(ctx context.Context, w *git.Worktree) error { _, err := w.Update(ctx); return err }
 			do(t, r, update)
 			_ = r.Close()
 			damaged := filepath.Join(o.Dir, ".git", filepath.FromSlash(c.damage))
@@ -415,7 +412,7 @@ func TestPacksStayBounded(t *testing.T) {
 		content := fmt.Sprintf("change %d\n", i)
 		e.remote.Change(t, fmt.Sprintf("change %d", i), map[string]string{"dc1/raw/counter.yaml": content}, nil)
 		before := packs()
-		do(t, r, func(ctx context.Context, w *git.Worktree) error { _, err := w.Update(ctx); return err })
+		do(t, r, update)
 		if got := readFile(t, filepath.Join(o.Dir, "dc1", "raw", "counter.yaml")); got != content {
 			t.Fatalf("update %d: dc1/raw/counter.yaml = %q, want %q", i, got, content)
 		}
