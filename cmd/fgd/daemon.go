@@ -93,7 +93,8 @@ func (d *daemon) reload(ctx context.Context) error {
 		d.auditReload(audit.OutcomeRejected, err.Error())
 		return fmt.Errorf("reload %s: %w", d.cfg.File, err)
 	}
-	if keys := restartOnly(config.ChangedSettings(d.cfg, next)); len(keys) > 0 {
+	keys := append(restartOnly(config.ChangedSettings(d.cfg, next)), config.ChangedServing(d.cfg, next)...)
+	if len(keys) > 0 {
 		d.log.Warn("config reload: these settings take effect only after a restart", "keys", strings.Join(keys, ","))
 	}
 	ch := config.DiffFabrics(d.cfg, next)
@@ -130,7 +131,7 @@ func restartOnly(keys []string) []string {
 	var out []string
 	for _, k := range keys {
 		switch k {
-		case "listen", "state_dir", "max_concurrent_syncs", "log", "shutdown_timeout":
+		case "listen", "state_dir", "max_concurrent_syncs", "log", "shutdown_timeout", "audit":
 			out = append(out, k)
 		}
 	}

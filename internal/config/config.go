@@ -25,6 +25,7 @@ type Config struct {
 	MaxConcurrentSyncs int           `yaml:"max_concurrent_syncs"` // 0 = 4 × CPUs; use SyncLimit
 	Log                Log           `yaml:"log"`
 	API                API           `yaml:"api"`
+	Audit              Audit         `yaml:"audit"`
 	Fabrics            []Fabric      `yaml:"fabrics"` // names unique
 }
 
@@ -45,6 +46,22 @@ type API struct {
 	ReadTokenFile string `yaml:"read_token_file"`
 	// ReadTokenName names the read token in the audit log.
 	ReadTokenName string `yaml:"read_token_name"`
+	// MaxConnections caps the HTTP connections open at once; past it the
+	// oldest idle one is closed, or the newcomer is answered 503.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxEventStreams caps the event streams and long polls open at once,
+	// well below MaxConnections, so they cannot take every connection.
+	MaxEventStreams int `yaml:"max_event_streams"`
+	// AllowedHosts are the names (host or host:port) besides the listen
+	// address and loopback that requests may carry in their Host header.
+	AllowedHosts []string `yaml:"allowed_hosts"`
+}
+
+// Audit configures the audit log in state_dir.
+type Audit struct {
+	// Retention is how long an operation's record is kept at least: a
+	// rotated file is deleted only once its newest record is older.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Fabric is one fabric: where its FGD comes from and where it is published.
@@ -219,6 +236,12 @@ const (
 	DefaultExecTimeout     = 60 * time.Second
 	DefaultTokenName       = "operator"
 	DefaultReadTokenName   = "reader"
+	// DefaultMaxConnections and DefaultMaxEventStreams stay far below the
+	// unit's LimitNOFILE (65536), leaving descriptors for git, sinks and
+	// the file watcher.
+	DefaultMaxConnections  = 1024
+	DefaultMaxEventStreams = 256
+	DefaultAuditRetention  = 30 * 24 * time.Hour
 )
 
 // defaulter is implemented by the config structs that have defaults. The
@@ -233,11 +256,15 @@ func (c *Config) applyDefaults() {
 	c.ShutdownTimeout = DefaultShutdownTimeout
 	c.Log.applyDefaults()
 	c.API.applyDefaults()
+	c.Audit.Retention = DefaultAuditRetention
 }
 
 func (l *Log) applyDefaults() { l.Level, l.Format = "info", "auto" }
 
-func (a *API) applyDefaults() { a.TokenName, a.ReadTokenName = DefaultTokenName, DefaultReadTokenName }
+func (a *API) applyDefaults() {
+	a.TokenName, a.ReadTokenName = DefaultTokenName, DefaultReadTokenName
+	a.MaxConnections, a.MaxEventStreams = DefaultMaxConnections, DefaultMaxEventStreams
+}
 
 func (g *GitSource) applyDefaults() {
 	g.Branch = DefaultGitBranch

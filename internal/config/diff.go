@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"reflect"
+	"slices"
 )
 
 // FabricHash returns a digest of every configuration field of a fabric, with
@@ -86,4 +87,22 @@ func fieldsKey(f reflect.StructField) string {
 		return ""
 	}
 	return tag
+}
+
+// ChangedServing lists the keys of the HTTP server's limits and host
+// allow-list (api.max_connections, api.max_event_streams,
+// api.allowed_hosts) that differ between old and new: the server is built
+// once, so they take effect only after a restart.
+func ChangedServing(old, new *Config) []string {
+	var keys []string
+	if old.API.MaxConnections != new.API.MaxConnections {
+		keys = append(keys, "api.max_connections")
+	}
+	if old.API.MaxEventStreams != new.API.MaxEventStreams {
+		keys = append(keys, "api.max_event_streams")
+	}
+	if !slices.Equal(old.API.AllowedHosts, new.API.AllowedHosts) {
+		keys = append(keys, "api.allowed_hosts")
+	}
+	return keys
 }

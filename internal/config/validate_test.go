@@ -36,6 +36,21 @@ fabrics:
     source:
       dir: {path: lab}
 `},
+		{name: "HTTP limits, allowed hosts and audit retention", yaml: `
+api:
+  max_connections: 8
+  allowed_hosts: [fgd.example.com, "fgd.example.com:8443", "10.0.0.1", "[::1]:9477", "http://x", "a:0", "*"]
+audit: {retention: 10m}
+`, want: []wantErr{
+			{2, "api.max_connections", []string{"must be at least 16, got 8"}},
+			{3, "api.allowed_hosts[4]", []string{`"http://x" is not a host name`}},
+			{3, "api.allowed_hosts[5]", []string{`port "0" of "a:0"`}},
+			{3, "api.allowed_hosts[6]", []string{`"*" is not a host name`}},
+			{4, "audit.retention", []string{"must be at least 1h0m0s, got 10m0s"}},
+		}},
+		{name: "event streams at most half the connections", yaml: `
+api: {max_connections: 100, max_event_streams: 51}
+`, want: []wantErr{{1, "api.max_event_streams", []string{"from 1 to half of api.max_connections (50), got 51"}}}},
 		{name: "unknown key with did-you-mean", yaml: `
 fabrics:
   - name: dc1
