@@ -1,7 +1,9 @@
 // Package audit writes fgd's audit log: one JSON line per operation — every
-// sync and what triggered it, every reload, suspend and resume, every
-// rejected API request — in the state directory, rotated by size, with
-// secret values redacted (SPEC §6).
+// sync and what triggered it, every reload, suspend and resume — in the
+// state directory, rotated by size but kept for a retention, with secret
+// values redacted (SPEC §6). Rejected requests are counted per caller and
+// minute into a log of their own (Rejections), so that no volume of them
+// can rotate the operators' records away.
 package audit
 
 import (
@@ -89,6 +91,30 @@ type Log struct {
 	// partial is set when f ends in part of a line that could not be cut
 	// off: the next record starts on a new line.
 	partial bool
+
+	// retention and maxFiles, when retention is set (see KeepFor), keep
+	// rotated files past keep until their newest record is older than
+	// retention, up to maxFiles.
+	retention time.Duration
+	maxFiles  int
+}
+
+// DefaultMaxFiles bounds the rotated files KeepFor keeps for their
+// retention: with DefaultMaxBytes, 1 GiB.
+const DefaultMaxFiles = 100
+
+// KeepFor makes rotation keep, beyond the keep newest rotated files, every
+// one whose newest record (its last write) is younger than retention, up
+// to maxFiles rotated files in all (DefaultMaxFiles when maxFiles <= 0).
+// So no record younger than retention is dropped unless the log grows past
+// maxFiles × its size limit within that time.
+func (l *Log) KeepFor(retention time.Duration, maxFiles int) {
+	if maxFiles <= 0 {
+		maxFiles = DefaultMaxFiles
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.retention, l.maxFiles = retention, max(maxFiles, l.keep)
 }
 
 // New returns the audit log at path, rotated when a line would take it past
@@ -207,29 +233,56 @@ func (l *Log) open() error {
 	return nil
 }
 
-// rotate shifts path.(keep-1) → path.keep, …, path → path.1 and opens a
-// new, empty path. l.mu is held.
+// rotate shifts path.(n) → path.(n+1), …, path → path.1, opens a new,
+// empty path, and deletes the rotated files past what is kept (see
+// expired). l.mu is held.
 func (l *Log) rotate() error {
 	if err := l.f.Close(); err != nil {
 		return fmt.Errorf("audit: close %s before rotating it: %w", l.path, err)
 	}
 	l.f, l.partial = nil, false // the next line goes to a new file
-	if l.keep == 0 {
+	if l.keep == 0 && l.retention == 0 {
 		if err := os.Remove(l.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("audit: rotate %s: %w", l.path, err)
 		}
 		return l.open()
 	}
-	// The oldest goes first, so every rename lands on a free name.
-	if err := os.Remove(l.rotated(l.keep)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("audit: drop the oldest rotated log %s: %w", l.rotated(l.keep), err)
+	n := 0
+	for l.exists(n + 1) {
+		n++
 	}
-	for i := l.keep - 1; i >= 0; i-- {
+	// The oldest moves first, so every rename lands on a free name.
+	for i := n; i >= 0; i-- {
 		if err := os.Rename(l.rotated(i), l.rotated(i+1)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("audit: rotate %s to %s: %w", l.rotated(i), l.rotated(i+1), err)
 		}
 	}
+	for i := n + 1; i > l.keep && l.expired(i); i-- {
+		if err := os.Remove(l.rotated(i)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("audit: drop the old rotated log %s: %w", l.rotated(i), err)
+		}
+	}
 	return l.open()
+}
+
+// expired reports whether the rotated file i may be deleted: past keep
+// without a retention, past maxFiles, or with its last write older than
+// the retention. Files are checked from the oldest down, and a newer file
+// is never older than an older one, so the first one kept ends the check.
+func (l *Log) expired(i int) bool {
+	if l.retention == 0 || i > l.maxFiles {
+		return true
+	}
+	fi, err := os.Stat(l.rotated(i))
+	if err != nil {
+		return true
+	}
+	return l.now().Sub(fi.ModTime()) > l.retention
+}
+
+func (l *Log) exists(i int) bool {
+	_, err := os.Lstat(l.rotated(i))
+	return err == nil
 }
 
 // rotated is the name of the i-th rotated file; 0 is the current one.
