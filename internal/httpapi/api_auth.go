@@ -133,13 +133,6 @@ func (a *api) reject(w http.ResponseWriter, r *http.Request, actor string, statu
 	}
 	a.logger.Info("API request rejected", "status", status, "reason", why, "method", r.Method, "path", clip(r.URL.Path),
 		"remote", r.RemoteAddr, "actor", actor)
-	a.record(audit.Entry{
-		Actor:   actor,
-		Remote:  r.RemoteAddr,
-		Action:  audit.ActionRejected,
-		Fabric:  clip(r.PathValue("name")),
-		Outcome: audit.OutcomeRejected,
-		Detail:  clip(r.Method+" "+r.URL.Path) + ": " + http.StatusText(status) + ": " + why,
-	})
+	a.s.noteRejected(r, actor, status, why)
 	writeError(w, status, msg, remediation)
 }

@@ -26,6 +26,11 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ caller) {
 			"pass the id of the last event received (Last-Event-ID or ?after=), or nothing to get only new events")
 		return
 	}
+	if !a.s.streams.take() {
+		a.s.shedRequest(w, shedStreams, streamRetryAfter, "too many event streams and long polls are open (api.max_event_streams)")
+		return
+	}
+	defer a.s.streams.give()
 	latest, err := a.latestEvent()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "reading the events failed: "+err.Error(), "see the daemon's log; retry")

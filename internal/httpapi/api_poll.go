@@ -77,6 +77,11 @@ func parsePoll(w http.ResponseWriter, r *http.Request, indexName string) (pollPa
 func (a *api) poll(w http.ResponseWriter, r *http.Request, p pollParams, read func(ws watchSet) (answer, error)) {
 	ctx := r.Context()
 	if p.block {
+		if !a.s.streams.take() {
+			a.s.shedRequest(w, shedStreams, streamRetryAfter, "too many event streams and long polls are open (api.max_event_streams)")
+			return
+		}
+		defer a.s.streams.give()
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.timeout)
 		defer cancel()

@@ -254,6 +254,7 @@ func TestReloadGetsTheRequestContext(t *testing.T) {
 	var got any
 	s := New(Options{Reload: func(ctx context.Context) error { got = ctx.Value(key{}); return nil }})
 	req := httptest.NewRequestWithContext(context.WithValue(t.Context(), key{}, "marker"), "POST", "/-/reload", bytes.NewReader(nil))
+	req.Host = "localhost:9477"
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, req)
 	if rec.Code != 200 || got != "marker" {

@@ -36,8 +36,9 @@ func (s *Server) routes() []route {
 
 // buildHandler assembles the mux and the middleware every request passes:
 // the access log and panic recovery outermost (they see every answer, 403s
-// and 404s included), then cross-origin protection for state-changing
-// methods, then the routes.
+// and 404s included), then the guard (connection and stream budgets, the
+// Host allow-list, and no state-changing request from a browser page of
+// another origin), then the routes.
 func (s *Server) buildHandler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
@@ -47,9 +48,5 @@ func (s *Server) buildHandler() http.Handler {
 		}
 		mux.Handle(r.pattern, h)
 	}
-	// A browser page on another origin must not be able to POST to the
-	// daemon on the operator's machine (reload now; sync later). Requests
-	// without browser headers — curl, fgd's CLI, webhooks — pass.
-	csrf := http.NewCrossOriginProtection()
-	return s.observe(csrf.Handler(mux))
+	return s.observe(s.guard(mux))
 }

@@ -76,6 +76,19 @@ type Options struct {
 	// EventHeartbeat is the interval of the event stream's keep-alive
 	// comments; zero means 15s.
 	EventHeartbeat time.Duration
+	// Rejected counts rejected requests (bad tokens, foreign Host
+	// headers, cross-origin writes) per caller and minute; nil writes
+	// each one to Audit instead.
+	Rejected *audit.Rejections
+	// MaxConnections caps the connections held at once (see
+	// connLimiter); zero means DefaultMaxConnections.
+	MaxConnections int
+	// MaxEventStreams caps the event streams and long polls open at once;
+	// zero means DefaultMaxEventStreams.
+	MaxEventStreams int
+	// AllowedHosts are the Host header values answered besides the
+	// listen address and loopback names (see hostAllowed).
+	AllowedHosts []string
 }
 
 // Server is fgd's HTTP server. Create it with New, then either call Run, or
@@ -90,9 +103,20 @@ type Server struct {
 	// routes; a field so tests can shorten it.
 	writeTimeout time.Duration
 
-	mu sync.Mutex
-	ln net.Listener
+	// requests bounds the requests in flight other than /healthz,
+	// /readyz and /metrics, which keep the rest of the connections;
+	// streams bounds the event streams and long polls.
+	requests, streams budget
+	shed              *prometheus.CounterVec
+
+	mu      sync.Mutex
+	ln      net.Listener
+	limiter *connLimiter
 }
+
+// opsReserve is the share of the connections kept for /healthz, /readyz
+// and /metrics: 1/16, at least 1.
+func opsReserve(maxConns int) int { return max(1, maxConns/16) }
 
 // New builds a Server from opts; it does not listen yet.
 func New(opts Options) *Server {
@@ -109,6 +133,15 @@ func New(opts Options) *Server {
 	if s.shutdownTimeout <= 0 {
 		s.shutdownTimeout = DefaultShutdownTimeout
 	}
+	if s.opts.MaxConnections <= 0 {
+		s.opts.MaxConnections = DefaultMaxConnections
+	}
+	if s.opts.MaxEventStreams <= 0 {
+		s.opts.MaxEventStreams = DefaultMaxEventStreams
+	}
+	s.requests = make(budget, s.opts.MaxConnections-opsReserve(s.opts.MaxConnections))
+	s.streams = make(budget, s.opts.MaxEventStreams)
+	s.shed = newShedMetric(opts.Registerer)
 	s.handler = s.buildHandler()
 	s.srv = &http.Server{
 		Handler:           s.handler,
@@ -116,6 +149,7 @@ func New(opts Options) *Server {
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return s
@@ -141,8 +175,19 @@ func (s *Server) Listen() error {
 		}
 		return fmt.Errorf("http: listen on %s: %w (check `listen:` in the config)", s.opts.Listen, err)
 	}
-	s.ln = ln
+	s.limiter = newConnLimiter(ln, s.opts.MaxConnections, s.shed, s.logger)
+	s.ln = s.limiter
 	return nil
+}
+
+// OpenConnections returns how many connections the server holds now.
+func (s *Server) OpenConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limiter == nil {
+		return 0
+	}
+	return s.limiter.open()
 }
 
 // Addr returns the bound address, or nil before Listen has succeeded.
