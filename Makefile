@@ -66,6 +66,7 @@ bench: build
 	{ $(BENCH_TEST) -bench '^BenchmarkFabricsList$$' -benchtime 300x ./internal/httpapi 2>&1 || echo "FAIL: API benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^(BenchmarkDropToPublished|BenchmarkWebhookToCommit)$$' -benchtime 20x ./cmd/fgd 2>&1 || echo "FAIL: latency benchmarks"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^(BenchmarkThousandFabrics|BenchmarkIdleFleet)$$' -benchtime 1x ./cmd/fgd 2>&1 || echo "FAIL: fleet benchmarks"; } | tee -a bench.out
+	{ $(BENCH_TEST) -bench '^BenchmarkHealthzUnderConnectionFlood$$' -benchtime 200x ./cmd/fgd 2>&1 || echo "FAIL: connection flood benchmark"; } | tee -a bench.out
 	@echo
 	@$(GO) run ./internal/benchtable < bench.out
 	@! grep -q '^FAIL' bench.out || { echo "some benchmarks failed: see bench.out"; exit 1; }

@@ -7,13 +7,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/oklog/run"
 
-	"github.com/fgdproject/fgd/internal/audit"
 	"github.com/fgdproject/fgd/internal/buildinfo"
 	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/httpapi"
@@ -114,10 +111,11 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
 		return fmt.Errorf("state_dir %s: %w (create it, or fix state_dir in the config)", cfg.StateDir, err)
 	}
-	auditLog, err := audit.New(filepath.Join(cfg.StateDir, audit.FileName), audit.DefaultMaxBytes, audit.DefaultKeep, time.Now)
+	auditLog, rejected, err := openAudit(cfg, log)
 	if err != nil {
-		return fmt.Errorf("open the audit log in %s: %w", cfg.StateDir, err)
+		return err
 	}
+	checkOpenFileLimit(cfg, log)
 	rec, err := reconciler.New(reconciler.Options{
 		Store:              store,
 		StateDir:           cfg.StateDir,
@@ -148,6 +146,10 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 		Registerer:      reg,
 		Logger:          log,
 		ShutdownTimeout: shutdownGrace,
+		Rejected:        rejected,
+		MaxConnections:  cfg.API.MaxConnections,
+		MaxEventStreams: cfg.API.MaxEventStreams,
+		AllowedHosts:    cfg.API.AllowedHosts,
 	})
 	// Fail before anything starts when the port is taken.
 	if err := srv.Listen(); err != nil {
@@ -209,6 +211,12 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 	{
 		ctx, cancel := context.WithCancel(context.Background())
 		g.Add(func() error { return notifier.RunWatchdog(ctx) }, func(error) { cancel() })
+	}
+	{
+		// Rejected requests: one record per caller and minute, the last
+		// ones written when the daemon stops.
+		ctx, cancel := context.WithCancel(context.Background())
+		g.Add(func() error { return rejected.Run(ctx) }, func(error) { cancel() })
 	}
 	{
 		// The audit log closes after everything else has stopped writing.

@@ -66,6 +66,12 @@ var rows = []Row{
 		Unit: "p99-µs", Scale: 0.001, Suffix: " ms",
 		Context: []Context{{Label: "p50", Unit: "p50-µs", Scale: 0.001, Suffix: " ms"}}},
 
+	// A liveness probe while a local user floods the daemon with idle
+	// connections (api.max_connections 500).
+	{What: "`/healthz` while 5,000 idle connections are held and more keep coming, p99", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkHealthzUnderConnectionFlood$`),
+		Unit: "p99-ms", Suffix: " ms", Target: Target{Op: "<", Value: 100, Text: "< 100 ms"},
+		Context: []Context{{Label: "p50", Unit: "p50-ms", Suffix: " ms"}, {Label: "daemon's file descriptors (cap 500)", Unit: "daemon-fds"}}},
+
 	// Memory per fabric: RSS of the idle daemon after every first sync.
 	{What: "idle daemon RSS, 1 fabric (the fixed cost)", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/fabrics=1$`),
 		Unit: "rss-MiB", Suffix: " MiB"},
