@@ -77,14 +77,16 @@ func apiToken(file string) (string, error) {
 // newClient builds the API client of command name from its --server and
 // --token-file flags; when it cannot, it prints why and returns the exit
 // status (2 for a bad --server, 1 for an unreadable token file).
-func newClient(name string, h help, server, tokenFile string, stderr io.Writer) (*apiClient, int, bool) {
+func newClient(name string, h help, server, tokenFile string, asJSON bool, stdout, stderr io.Writer) (*apiClient, int, bool) {
 	base, err := serverURL(server)
 	if err != nil {
-		return nil, usageError(stderr, name, h, err.Error()), false
+		return nil, usageFail(stdout, stderr, asJSON, name, h, err.Error()), false
 	}
 	token, err := apiToken(tokenFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "fgd %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "fgd %s: %s\n", name, safe(err.Error()))
+		writeErrorJSON(stdout, asJSON, errorDetail{Message: err.Error(),
+			Remediation: "pass --token-file with a readable token file (not readable by every user), or set " + tokenFileEnv})
 		return nil, 1, false
 	}
 	return &apiClient{base: base, token: token, http: &http.Client{}}, 0, true
@@ -169,14 +171,15 @@ func unwrapURLError(err error) error {
 
 // printAPIError prints err for command name: the error and, from the
 // daemon, its remediation; a hint about the token when one was missing.
+// Both are escaped: an answer may come from anything at --server.
 func printAPIError(w io.Writer, name string, c *apiClient, err error) {
-	fmt.Fprintf(w, "fgd %s: %v\n", name, err)
+	fmt.Fprintf(w, "fgd %s: %s\n", name, safe(err.Error()))
 	ae, ok := errors.AsType[*apiError](err)
 	if !ok {
 		return
 	}
 	if ae.body.Remediation != "" {
-		fmt.Fprintf(w, "  fix: %s\n", ae.body.Remediation)
+		fmt.Fprintf(w, "  fix: %s\n", safe(ae.body.Remediation))
 	}
 	if ae.status == http.StatusUnauthorized && c.token == "" {
 		fmt.Fprintf(w, "  no token was sent: pass --token-file FILE or set %s\n", tokenFileEnv)

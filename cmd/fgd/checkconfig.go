@@ -65,7 +65,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(files) != 1 {
-		return usageError(stderr, "check-config", checkConfigHelp, fmt.Sprintf("want exactly one FILE, got %d", len(files)))
+		return usageFail(stdout, stderr, *o.output == outputJSON, "check-config", checkConfigHelp, fmt.Sprintf("want exactly one FILE, got %d", len(files)))
 	}
 	output := o.output
 	file := files[0]
@@ -94,12 +94,13 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(res)
 	} else if res.Valid {
-		fmt.Fprintln(stdout, summary(res))
+		fmt.Fprintln(stdout, safe(summary(res)))
 	} else {
+		// The messages quote the file's own keys and values: escaped.
 		for _, e := range res.Errors {
-			fmt.Fprintln(stderr, e.Error())
+			fmt.Fprintln(stderr, safe(e.Error()))
 		}
-		fmt.Fprintf(stderr, "%s: not valid, %s\n", file, plural(len(res.Errors), "problem"))
+		fmt.Fprintf(stderr, "%s: not valid, %s\n", safe(file), plural(len(res.Errors), "problem"))
 	}
 	if !res.Valid {
 		return 1

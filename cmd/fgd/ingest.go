@@ -100,8 +100,9 @@ func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	asJSON := *o.output == outputJSON
 	if len(pos) != 1 {
-		return usageError(stderr, name, h, fmt.Sprintf("give exactly one FGD folder (got %d arguments)", len(pos)))
+		return usageFail(stdout, stderr, asJSON, name, h, fmt.Sprintf("give exactly one FGD folder (got %d arguments)", len(pos)))
 	}
 	dir := pos[0]
 	if *o.fabric == "" {
@@ -112,23 +113,28 @@ func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	reg, err := resource.NewRegistry()
 	if err != nil {
-		fmt.Fprintf(stderr, "fgd %s: load the embedded CRD schemas: %v\n", name, err)
+		err = fmt.Errorf("load the embedded CRD schemas: %w", err)
+		fmt.Fprintf(stderr, "fgd %s: %s\n", name, safe(err.Error()))
+		writeErrorJSON(stdout, asJSON, describeError(err))
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts := ingest.Options{Fabric: *o.fabric, DryRun: dry, LockTimeout: *o.lockTimeout, Logger: logger, Now: time.Now}
 	// A progress bar on a terminal only: never in JSON mode or into a pipe.
-	bar := newFileBar(stderr, *o.output != outputJSON && logging.IsTerminal(stderr))
+	bar := newFileBar(stderr, !asJSON && logging.IsTerminal(stderr))
 	if bar != nil {
 		opts.OnFile = bar.onFile
 	}
 	rep, err := ingest.Run(ctx, dir, reg, opts)
 	bar.finish()
 	if err != nil {
-		fmt.Fprintf(stderr, "fgd %s: %s\n", name, strings.TrimPrefix(err.Error(), "fgd: "))
+		fmt.Fprintf(stderr, "fgd %s: %s\n", name, safe(strings.TrimPrefix(err.Error(), "fgd: ")))
+		d := describeError(err)
+		d.Message = strings.TrimPrefix(d.Message, "fgd: ")
+		writeErrorJSON(stdout, asJSON, d)
 		return 1
 	}
-	if *o.output == outputJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -140,7 +146,7 @@ func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, e := range rep.Errors {
 		if e.Document < 0 && isFailure(rep, e.File) {
-			fmt.Fprintf(stderr, "fgd %s: %s: %s; fix: %s\n", name, e.File, e.Message, e.Hint)
+			fmt.Fprintf(stderr, "fgd %s: %s: %s; fix: %s\n", name, safe(e.File), safe(e.Message), safe(e.Hint))
 		}
 	}
 	switch {

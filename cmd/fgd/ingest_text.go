@@ -9,34 +9,35 @@ import (
 )
 
 // writeText renders a report for people: one line per file, per resource,
-// per conflict and repair, then a summary line.
+// per conflict and repair, then a summary line. Every name and message is
+// passed through safe: file names are anyone's to choose.
 func writeText(w io.Writer, cmd string, rep *ingest.Report) {
 	would := ""
 	if rep.DryRun {
 		would = "would "
 	}
 	for _, r := range rep.Repairs {
-		fmt.Fprintf(w, "repair %s: %s%s\n", r.Path, would, r.Action)
+		fmt.Fprintf(w, "repair %s: %s%s\n", safe(r.Path), would, safe(r.Action))
 	}
 	for _, f := range rep.Files {
-		line := fmt.Sprintf("%s: %s (%d documents, %d resources)", f.Path, f.Outcome, f.Documents, f.Resources)
+		line := fmt.Sprintf("%s: %s (%d documents, %d resources)", safe(f.Path), f.Outcome, f.Documents, f.Resources)
 		if f.UnmanagedAs != "" {
-			line += " → " + f.UnmanagedAs
+			line += " → " + safe(f.UnmanagedAs)
 		}
 		if len(f.Reasons) > 0 {
-			line += ": " + strings.Join(f.Reasons, "; ")
+			line += ": " + strings.Join(safeAll(f.Reasons), "; ")
 		}
 		fmt.Fprintln(w, line)
 	}
 	for _, r := range rep.Resources {
 		id := r.Identity
-		fmt.Fprintf(w, "%s %s (%s %s/%s from %s document %d)\n", r.Action, r.ManagedPath, id.Kind, id.Namespace, id.Name, r.File, r.Document)
+		fmt.Fprintf(w, "%s %s (%s %s/%s from %s document %d)\n", r.Action, safe(r.ManagedPath), safe(id.Kind), safe(id.Namespace), safe(id.Name), safe(r.File), r.Document)
 	}
 	for _, c := range rep.Conflicts {
-		fmt.Fprintf(w, "conflict (%s) %s: %s\n", c.Kind, c.ManagedPath, c.Message)
+		fmt.Fprintf(w, "conflict (%s) %s: %s\n", c.Kind, safe(c.ManagedPath), safe(c.Message))
 	}
 	for _, s := range rep.Skipped {
-		fmt.Fprintf(w, "skipped %s: %s\n", s.Path, s.Reason)
+		fmt.Fprintf(w, "skipped %s: %s\n", safe(s.Path), safe(s.Reason))
 	}
 	state := "nothing changed"
 	switch {
@@ -52,6 +53,6 @@ func writeText(w io.Writer, cmd string, rep *ingest.Report) {
 		lock = fmt.Sprintf("; waited %dms for the lock of pid %d", rep.LockWaitedMS, rep.LockWaitedFor)
 	}
 	fmt.Fprintf(w, "fgd %s %s: %d files (%d ingested, %d partial, %d to unmanaged/, %d empty, %d failed); resources: %d created, %d updated, %d unchanged; %d conflicts; %s%s\n",
-		cmd, rep.Fabric, len(rep.Files), rep.Ingested, rep.Partial, rep.Unmanaged, rep.Empty, rep.Failed,
+		cmd, safe(rep.Fabric), len(rep.Files), rep.Ingested, rep.Partial, rep.Unmanaged, rep.Empty, rep.Failed,
 		rep.Created, rep.Updated, rep.Unchanged, len(rep.Conflicts), state, lock)
 }

@@ -53,19 +53,21 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	asJSON := *o.output == outputJSON
 	if len(pos) > 0 {
-		return usageError(stderr, "status", statusHelp, fmt.Sprintf("unexpected argument %q", pos[0]))
+		return usageFail(stdout, stderr, asJSON, "status", statusHelp, fmt.Sprintf("unexpected argument %q", pos[0]))
 	}
-	c, code, ok := newClient("status", statusHelp, *o.server, *o.tokenFile, stderr)
+	c, code, ok := newClient("status", statusHelp, *o.server, *o.tokenFile, asJSON, stdout, stderr)
 	if !ok {
 		return code
 	}
 	var list httpapi.FabricList
 	if err := c.do(context.Background(), "GET", "/api/v1/fabrics", requestTimeout, &list); err != nil {
 		printAPIError(stderr, "status", c, err)
+		writeErrorJSON(stdout, asJSON, describeError(err))
 		return 1
 	}
-	if *o.output == outputJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(list); err != nil {
@@ -96,8 +98,8 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 		for _, n := range f.Resources {
 			total += n
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", f.Name, orDash(st), orDash(shortRevision(f.Revision)),
-			age(f.LastSuccess, now), total, oneLineClip(f.LastError, 100))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", cell(f.Name), cell(orDash(st)), cell(orDash(shortRevision(f.Revision))),
+			age(f.LastSuccess, now), total, cell(oneLineClip(f.LastError, 100)))
 	}
 	_ = tw.Flush()
 	// No padding after the last cell of a row without an error.
@@ -132,6 +134,10 @@ func oneLineClip(s string, n int) string {
 	}
 	return s
 }
+
+// cell is a table cell from the daemon: escaped for the terminal (see
+// safe), with no tab to break the columns.
+func cell(s string) string { return safe(s) }
 
 func orDash(s string) string {
 	if s == "" {

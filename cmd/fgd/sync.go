@@ -74,14 +74,15 @@ func cmdSync(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	asJSON := *o.output == outputJSON
 	if len(pos) != 1 {
-		return usageError(stderr, "sync", syncHelp, fmt.Sprintf("give exactly one FABRIC (got %d arguments)", len(pos)))
+		return usageFail(stdout, stderr, asJSON, "sync", syncHelp, fmt.Sprintf("give exactly one FABRIC (got %d arguments)", len(pos)))
 	}
 	if *o.timeout <= 0 {
-		return usageError(stderr, "sync", syncHelp, fmt.Sprintf("--timeout must be more than 0, not %q", o.timeout.String()))
+		return usageFail(stdout, stderr, asJSON, "sync", syncHelp, fmt.Sprintf("--timeout must be more than 0, not %q", o.timeout.String()))
 	}
 	fabric := pos[0]
-	c, code, ok := newClient("sync", syncHelp, *o.server, *o.tokenFile, stderr)
+	c, code, ok := newClient("sync", syncHelp, *o.server, *o.tokenFile, asJSON, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -95,13 +96,17 @@ func cmdSync(args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 	case isAPI && ae.status == http.StatusConflict && ae.body.SyncID != "":
 		if !*o.wait {
-			fmt.Fprintf(stderr, "fgd sync: a sync of %s is already in progress: %s\n  follow it: fgd sync %s --wait\n", fabric, ae.body.SyncID, fabric)
+			fmt.Fprintf(stderr, "fgd sync: a sync of %s is already in progress: %s\n  follow it: fgd sync %s --wait\n", safe(fabric), safe(ae.body.SyncID), safe(fabric))
+			d := describeError(err)
+			d.Remediation = "follow it: fgd sync " + fabric + " --wait"
+			writeErrorJSON(stdout, asJSON, d)
 			return 1
 		}
-		fmt.Fprintf(stderr, "a sync of %s is already in progress (%s); waiting for it instead\n", fabric, ae.body.SyncID)
+		fmt.Fprintf(stderr, "a sync of %s is already in progress (%s); waiting for it instead\n", safe(fabric), safe(ae.body.SyncID))
 		acc = httpapi.SyncAccepted{SyncID: ae.body.SyncID, StatusURL: ae.body.StatusURL}
 	default:
 		printAPIError(stderr, "sync", c, err)
+		writeErrorJSON(stdout, asJSON, describeError(err))
 		return 1
 	}
 	if acc.StatusURL == "" {
@@ -111,7 +116,7 @@ func cmdSync(args []string, stdout, stderr io.Writer) int {
 		if *o.output == outputJSON {
 			_ = json.NewEncoder(stdout).Encode(acc)
 		} else {
-			fmt.Fprintf(stdout, "sync %s of %s started\n", acc.SyncID, fabric)
+			fmt.Fprintf(stdout, "sync %s of %s started\n", safe(acc.SyncID), safe(fabric))
 		}
 		return 0
 	}
@@ -142,14 +147,19 @@ func followSync(ctx context.Context, c *apiClient, acc httpapi.SyncAccepted, tim
 		err := c.do(ctx, "GET", q, chunk+requestTimeout, &sv)
 		if err != nil {
 			p.interrupt()
+			d := describeError(err)
 			switch {
 			case errors.Is(err, context.DeadlineExceeded):
-				fmt.Fprintf(stderr, "fgd sync: gave up waiting after %s; sync %s goes on (fgd status, or GET %s)\n", timeout, acc.SyncID, acc.StatusURL)
+				d.Message = fmt.Sprintf("gave up waiting after %s; sync %s goes on", timeout, acc.SyncID)
+				fmt.Fprintf(stderr, "fgd sync: %s (fgd status, or GET %s)\n", safe(d.Message), safe(acc.StatusURL))
 			case errors.Is(err, context.Canceled):
-				fmt.Fprintf(stderr, "fgd sync: stopped waiting; sync %s goes on (fgd status, or GET %s)\n", acc.SyncID, acc.StatusURL)
+				d.Message = fmt.Sprintf("stopped waiting; sync %s goes on", acc.SyncID)
+				fmt.Fprintf(stderr, "fgd sync: %s (fgd status, or GET %s)\n", safe(d.Message), safe(acc.StatusURL))
 			default:
 				printAPIError(stderr, "sync", c, err)
 			}
+			d.SyncID = acc.SyncID
+			writeErrorJSON(stdout, asJSON, d)
 			return 1
 		}
 		p.show(sv)
@@ -172,18 +182,18 @@ func finishSync(sv httpapi.SyncView, p *progress, asJSON bool, stdout, stderr io
 		p.done()
 		d := sv.Diff
 		fmt.Fprintf(stdout, "sync %s of %s %s in %.1fs: %d created, %d updated, %d deleted, %d unchanged\n",
-			sv.ID, sv.Fabric, sv.State, sv.Seconds, d.Create, d.Update, d.Delete, d.Unchanged)
+			safe(sv.ID), safe(sv.Fabric), safe(sv.State), sv.Seconds, d.Create, d.Update, d.Delete, d.Unchanged)
 	}
 	if !failed {
 		return 0
 	}
-	fmt.Fprintf(stderr, "fgd sync: sync %s of %s failed: %s\n", sv.ID, sv.Fabric, orDash(sv.Error))
+	fmt.Fprintf(stderr, "fgd sync: sync %s of %s failed: %s\n", safe(sv.ID), safe(sv.Fabric), safe(orDash(sv.Error)))
 	if sv.Remediation != "" {
-		fmt.Fprintf(stderr, "  fix: %s\n", sv.Remediation)
+		fmt.Fprintf(stderr, "  fix: %s\n", safe(sv.Remediation))
 	}
 	for _, s := range sv.Sinks {
 		if s.Error != "" {
-			fmt.Fprintf(stderr, "  sink %s (%d attempts): %s\n", s.Name, s.Attempts, s.Error)
+			fmt.Fprintf(stderr, "  sink %s (%d attempts): %s\n", safe(s.Name), s.Attempts, safe(s.Error))
 		}
 	}
 	return 1

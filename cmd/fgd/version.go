@@ -40,7 +40,7 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(pos) > 0 {
-		return usageError(stderr, "version", versionHelp, fmt.Sprintf("unexpected argument %q", pos[0]))
+		return usageFail(stdout, stderr, *o.output == outputJSON, "version", versionHelp, fmt.Sprintf("unexpected argument %q", pos[0]))
 	}
 	v, rev, gov := buildinfo.Info()
 	if *o.output == outputJSON {
