@@ -22,6 +22,10 @@ func anyHost(path string) bool {
 	return opsPaths[path] || strings.HasPrefix(path, "/hooks/")
 }
 
+// maxBodyBytes bounds every request body, above the webhooks' own limit
+// (maxHookBody).
+const maxBodyBytes = 2 << 20
+
 // streamRetryAfter is the Retry-After of a stream refused past
 // api.max_event_streams: streams end only when their clients go, so a
 // retry at once would find the budget full again.
@@ -53,6 +57,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			lc.enter()
 			defer lc.leave()
 		}
+		// No endpoint reads more than a webhook's 1 MiB; the handlers
+		// that read bodies answer 413 past their own limits.
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		if opsPaths[r.URL.Path] {
 			next.ServeHTTP(w, r)
 			return
