@@ -126,7 +126,7 @@ func diskWholeReason(rel string, b []byte) string {
 		if !json.Valid(b) {
 			return fmt.Sprintf("not whole JSON (%d bytes)", len(b))
 		}
-	case strings.HasPrefix(name, "audit.log"):
+	case strings.HasPrefix(name, "audit.log"), strings.HasPrefix(name, "audit-rejected.log"):
 		return diskAuditReason(b)
 	}
 	return ""
