@@ -224,6 +224,9 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 		g.Add(func() error { return auditLog.Run(ctx) }, func(error) { cancel() })
 	}
 	err = g.Run()
+	// Rejections counted while the server shut down, after the last
+	// window was written.
+	rejected.Flush()
 	log.Info("fgd stopped")
 	return err
 }

@@ -96,3 +96,17 @@ fabrics:
 		}
 	}
 }
+
+func TestChangedServing(t *testing.T) {
+	old := mustParse(t, "fabrics: []\n")
+	new := mustParse(t, "api: {max_connections: 2048, allowed_hosts: [fgd.example.com]}\naudit: {retention: 48h}\nfabrics: []\n")
+	if got := config.ChangedServing(old, new); !slices.Equal(got, []string{"api.max_connections", "api.allowed_hosts"}) {
+		t.Errorf("ChangedServing: %v", got)
+	}
+	if got := config.ChangedServing(old, old); got != nil {
+		t.Errorf("ChangedServing of one config: %v", got)
+	}
+	if got := config.ChangedSettings(old, new); !slices.Equal(got, []string{"api", "audit"}) {
+		t.Errorf("ChangedSettings: %v", got)
+	}
+}
