@@ -84,6 +84,14 @@ func TestDaemonTakesAConnectionFlood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The Go runtime raised the soft open-file limit to the hard one.
+	if limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", d.PID())); err == nil {
+		for _, l := range strings.Split(string(limits), "\n") {
+			if f := strings.Fields(strings.TrimPrefix(l, "Max open files")); strings.HasPrefix(l, "Max open files") && len(f) >= 2 && f[0] != f[1] {
+				t.Errorf("the daemon's open-file limit is soft %s, hard %s: want the soft one raised", f[0], f[1])
+			}
+		}
+	}
 	maxFDs := 0
 	check := func(opened int) {
 		u, err := daemontest.ProcUsage(d.PID())
@@ -133,6 +141,19 @@ func TestDaemonTakesAConnectionFlood(t *testing.T) {
 		if resp.StatusCode != c.want {
 			t.Errorf("%s %s with Host %q = %d, want %d", c.method, path, c.host, resp.StatusCode, c.want)
 		}
+	}
+	// The refused requests are counted in audit-rejected.log once fgd
+	// stops, and the operators' audit log holds none of them.
+	if err := d.Stop(time.Minute); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	state := filepath.Join(filepath.Dir(lab), "state")
+	rej, err := os.ReadFile(filepath.Join(state, "audit-rejected.log"))
+	if err != nil || !strings.Contains(string(rej), `"reason":"421 Host not allowed"`) || !strings.Contains(string(rej), `"count":2`) {
+		t.Errorf("audit-rejected.log = %q (%v), want the two refused requests counted", rej, err)
+	}
+	if ops, err := os.ReadFile(filepath.Join(state, "audit.log")); err != nil || strings.Contains(string(ops), "rejected_request") {
+		t.Errorf("audit.log = %q (%v), want no rejected request in it", ops, err)
 	}
 	t.Logf("file descriptors: %d before, at most %d during %d connections (cap %d)", before.FDs, maxFDs, floodConns, floodCap)
 }
