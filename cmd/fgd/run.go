@@ -73,7 +73,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
-		fmt.Fprintf(stderr, "fgd run: %v\n", err)
+		fmt.Fprintf(stderr, "fgd run: %s\n", safeLines(err.Error()))
 		return 1
 	}
 	if *level == "" {

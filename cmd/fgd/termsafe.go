@@ -73,3 +73,13 @@ func safeAll(ss []string) []string {
 	}
 	return out
 }
+
+// safeLines is safe for a message of several lines (a config with several
+// problems): each line is escaped, the line breaks between them kept.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safe(l)
+	}
+	return strings.Join(lines, "\n")
+}

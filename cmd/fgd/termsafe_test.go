@@ -31,6 +31,12 @@ func TestSafe(t *testing.T) {
 	}
 }
 
+func TestSafeLines(t *testing.T) {
+	if got, want := safeLines("a.yaml:3: bad \x1b[2J\nb.yaml:4: worse\r"), "a.yaml:3: bad \\x1b[2J\nb.yaml:4: worse\\r"; got != want {
+		t.Errorf("safeLines = %q, want %q", got, want)
+	}
+}
+
 // evilName is a file name that would retitle the window, clear the screen
 // and forge a line of output if printed raw.
 const evilName = "evil\x1b]0;owned\a\x1b[2J\nfgd ingest: all good.yaml"
