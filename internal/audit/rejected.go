@@ -65,7 +65,10 @@ func NewRejections(log *Log, now func() time.Time, onErr func(error)) *Rejection
 // Note counts one rejected request: e.Remote is its caller's address
 // (host:port), e.Actor who it claimed to be, e.Detail what was asked and
 // why it was refused, reason a short fixed text ("401 no bearer token").
-func (r *Rejections) Note(e Entry, reason string) {
+// It reports whether this is the caller's first rejection of the window,
+// so that callers can log one line per caller and minute, not one per
+// request.
+func (r *Rejections) Note(e Entry, reason string) (first bool) {
 	now := r.now()
 	host := callerOf(e.Remote)
 	r.mu.Lock()
@@ -83,6 +86,7 @@ func (r *Rejections) Note(e Entry, reason string) {
 	if a == nil {
 		a = &rejAgg{first: now, detail: e.Detail, reasons: map[string]int{}}
 		r.aggs[k] = a
+		first = true
 	}
 	a.count++
 	a.last = now
@@ -93,6 +97,7 @@ func (r *Rejections) Note(e Entry, reason string) {
 	}
 	r.mu.Unlock()
 	r.write(due)
+	return first
 }
 
 // Flush writes the records of the window being counted.

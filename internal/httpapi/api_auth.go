@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"log/slog"
 	"net/http"
 
 	"github.com/fgdproject/fgd/internal/audit"
@@ -131,8 +132,11 @@ func (a *api) reject(w http.ResponseWriter, r *http.Request, actor string, statu
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="fgd"`)
 	}
-	a.logger.Info("API request rejected", "status", status, "reason", why, "method", r.Method, "path", clip(r.URL.Path),
-		"remote", r.RemoteAddr, "actor", actor)
-	a.s.noteRejected(r, actor, status, why)
+	level := slog.LevelDebug
+	if a.s.noteRejected(r, actor, status, why) {
+		level = slog.LevelInfo // the caller's first of the minute
+	}
+	a.logger.Log(r.Context(), level, "API request rejected", "status", status, "reason", why, "method", r.Method,
+		"path", clip(r.URL.Path), "remote", r.RemoteAddr, "actor", actor)
 	writeError(w, status, msg, remediation)
 }

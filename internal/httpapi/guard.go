@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -99,9 +100,12 @@ func (s *Server) shedRequest(w http.ResponseWriter, reason, retryAfter, msg stri
 // refuseRequest answers a request refused by the Host or origin check and
 // counts it in the audit log's rejected requests.
 func (s *Server) refuseRequest(w http.ResponseWriter, r *http.Request, status int, why, msg, remediation string) {
-	s.logger.Debug("HTTP request refused", "status", status, "reason", why, "method", r.Method, "path", clip(r.URL.Path),
-		"host", clip(r.Host), "remote", r.RemoteAddr)
-	s.noteRejected(r, audit.ActorAnonymous, status, why)
+	level := slog.LevelDebug
+	if s.noteRejected(r, audit.ActorAnonymous, status, why) {
+		level = slog.LevelInfo
+	}
+	s.logger.Log(r.Context(), level, "HTTP request refused", "status", status, "reason", why, "method", r.Method,
+		"path", clip(r.URL.Path), "host", clip(r.Host), "remote", r.RemoteAddr)
 	writeError(w, status, msg, remediation)
 }
 
@@ -192,8 +196,10 @@ func isWildcard(host string) bool {
 
 // noteRejected counts a rejected request for the audit log: per caller and
 // minute in Options.Rejected, or as a line of its own in Options.Audit
-// without one.
-func (s *Server) noteRejected(r *http.Request, actor string, status int, why string) {
+// without one. It reports whether the request deserves a log line at info
+// level: the caller's first rejection of the minute, so a flood cannot
+// drown the daemon's log (and journald's rate limit with it).
+func (s *Server) noteRejected(r *http.Request, actor string, status int, why string) bool {
 	e := audit.Entry{
 		Actor:   actor,
 		Remote:  r.RemoteAddr,
@@ -204,10 +210,11 @@ func (s *Server) noteRejected(r *http.Request, actor string, status int, why str
 	}
 	switch {
 	case s.opts.Rejected != nil:
-		s.opts.Rejected.Note(e, strconv.Itoa(status)+" "+why)
+		return s.opts.Rejected.Note(e, strconv.Itoa(status)+" "+why)
 	case s.opts.Audit != nil:
 		if err := s.opts.Audit.Record(e); err != nil {
 			s.logger.Error("audit log write failed; the operation itself went ahead", "action", e.Action, "err", err)
 		}
 	}
+	return true
 }

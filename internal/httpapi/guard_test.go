@@ -216,4 +216,15 @@ func TestRejectedFloodOverHTTPIsAggregated(t *testing.T) {
 	if total != n {
 		t.Errorf("the records count %d rejections, want %d", total, n)
 	}
+	// The log says it once per caller and minute at info, the rest at
+	// debug: a flood must not drown the daemon's log.
+	info := 0
+	for _, l := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(l, "level=INFO") && (strings.Contains(l, "API request rejected") || strings.Contains(l, "HTTP request refused")) {
+			info++
+		}
+	}
+	if info == 0 || info > 2 {
+		t.Errorf("%d info lines about %d rejected requests, want 1 (2 across a minute boundary)", info, n)
+	}
 }
