@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fgdproject/fgd/internal/fsname"
 )
 
 // Sum is the SHA-256 of a stored thing's content (see DiskLookup for what
@@ -73,12 +75,20 @@ func StoreName(dir, name string, content []byte) (finalName string, exists bool,
 // When companion is not empty (the sidecar suffix in unmanaged/), a name is
 // only taken fresh when name+companion is free too, so a stored file never
 // lands beside a foreign file that would pass for its sidecar.
+//
+// Every candidate is fitted (fsname.Fit) so that it and its companion stay
+// within the file-system's limit on a name. A candidate fgd cannot examine
+// (an unreadable file) counts as taken by other content: it is never
+// overwritten, and one bad file in dir does not stop storing others.
 func ChooseName(dir, name string, sum Sum, companion string, look Lookup) (string, bool, error) {
 	hexsum := hex.EncodeToString(sum[:])
+	var lookErr error
 	for _, cand := range candidates(name, hexsum) {
+		cand = fsname.Fit(cand, fsname.Max-len(companion))
 		got, exists, err := look(filepath.Join(dir, cand))
 		if err != nil {
-			return "", false, err
+			lookErr = err
+			continue
 		}
 		if exists {
 			if got == sum {
@@ -96,6 +106,9 @@ func ChooseName(dir, name string, sum Sum, companion string, look Lookup) (strin
 			}
 		}
 		return cand, false, nil
+	}
+	if lookErr != nil {
+		return "", false, fmt.Errorf("store %s in %s: no candidate name is free (last: %w); make the files in %s readable by fgd or move them out", name, dir, lookErr, dir)
 	}
 	return "", false, fmt.Errorf("store %s in %s: every candidate name is taken by other content; move some files out of %s", name, dir, dir)
 }

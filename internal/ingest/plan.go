@@ -111,6 +111,12 @@ func (p *planner) decide(e examined, fr *FileResult, b *batch) error {
 		fr.Outcome = OutcomeUnmanaged
 		return p.routeWhole(e, []resource.Issue{*e.fileIssue}, nil, fr, b)
 	}
+	if item := p.preload(e); item != nil {
+		fr.Outcome = OutcomeError
+		fr.Reasons = append(fr.Reasons, item.Message+" ("+item.Hint+")")
+		p.rep.Errors = append(p.rep.Errors, *item)
+		return nil
+	}
 	var rejected []docResult
 	for _, d := range e.docs {
 		if d.res != nil {
@@ -204,22 +210,8 @@ func (p *planner) reject(rel string, iss resource.Issue, fr *FileResult) {
 func (p *planner) claim(rel string, d docResult, b *batch) (*resource.Issue, error) {
 	res := d.res
 	ref := DocumentRef{File: rel, Document: d.index}
-	if _, seen := p.before[res.path]; !seen {
-		st, err := diskState(p.v.abs(res.path))
-		if err != nil {
-			return nil, err
-		}
-		p.before[res.path] = st
-		if st.exists {
-			p.holdBy[res.path] = DocumentRef{File: res.path, Document: -1}
-			if st.sum == sumOf(res.bytes) {
-				p.holder[res.path] = res.key
-			} else if k, ok := p.v.managedKey(res.path); ok {
-				p.holder[res.path] = k
-			} else {
-				p.holder[res.path] = ""
-			}
-		}
+	if err := p.load(res); err != nil {
+		return nil, err
 	}
 	if k, held := p.holder[res.path]; held && k != res.key {
 		by := p.holdBy[res.path]
@@ -244,6 +236,48 @@ func (p *planner) claim(rel string, d docResult, b *batch) (*resource.Issue, err
 	b.managed[res.path] = res.bytes
 	p.v.set(res.path, sumOf(res.bytes), res.key)
 	return nil, nil
+}
+
+// preload examines, before any claim of e's, the managed file each of its
+// resources would replace. One that cannot be examined (unreadable, say)
+// makes e an error left in place, naming that file: it is e's outcome, and
+// the rest of the run goes on.
+func (p *planner) preload(e examined) *ErrorItem {
+	for _, d := range e.docs {
+		if d.res == nil {
+			continue
+		}
+		if err := p.load(d.res); err != nil {
+			return &ErrorItem{File: e.c.rel, Document: d.index, Line: d.line, Code: CodeUnreadable,
+				Message: fmt.Sprintf("its managed file %s cannot be examined: %v", d.res.path, err),
+				Hint:    fmt.Sprintf("make %s readable and writable by fgd, or remove it; the file stays where it is until then", d.res.path)}
+		}
+	}
+	return nil
+}
+
+// load records, the first time the run meets a managed path, its state
+// before the run and which identity holds it.
+func (p *planner) load(res *resolved) error {
+	if _, seen := p.before[res.path]; seen {
+		return nil
+	}
+	st, err := diskState(p.v.abs(res.path))
+	if err != nil {
+		return err
+	}
+	p.before[res.path] = st
+	if st.exists {
+		p.holdBy[res.path] = DocumentRef{File: res.path, Document: -1}
+		if st.sum == sumOf(res.bytes) {
+			p.holder[res.path] = res.key
+		} else if k, ok := p.v.managedKey(res.path); ok {
+			p.holder[res.path] = k
+		} else {
+			p.holder[res.path] = ""
+		}
+	}
+	return nil
 }
 
 func describe(r DocumentRef) string {

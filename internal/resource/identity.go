@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fgdproject/fgd/internal/fsname"
 )
 
 // DefaultNamespace is the namespace of a resource that names none.
@@ -37,7 +39,10 @@ type Resource struct {
 }
 
 // ManagedPath is "managed/<kinddir>/<name>.yaml", or "managed/<kinddir>/<namespace>-<name>.yaml" when
-// namespace != "default".
+// namespace != "default". A file name longer than the file system allows (a 253-character name, or a
+// namespace and a name joined) is shortened by fsname.Fit: a prefix, "_" and a hash of the whole file
+// name. The hash is of the identity's file name, not the content, so the file keeps its name when the
+// resource changes; readers take the identity from the document, never from the file name.
 func (r *Resource) ManagedPath() string { return ManagedPathFor(r.ID) }
 
 // ManagedPathFor is the managed path of id (see Resource.ManagedPath). A kind fgd does not manage, which
@@ -51,5 +56,5 @@ func ManagedPathFor(id Identity) string {
 	if ns := id.namespace(); ns != DefaultNamespace {
 		file = ns + "-" + id.Name
 	}
-	return "managed/" + dir + "/" + file + ".yaml"
+	return "managed/" + dir + "/" + fsname.Fit(file+".yaml", fsname.Max)
 }
