@@ -61,6 +61,7 @@ BENCH_TEST  = $(GO) test -run '^$$' -benchmem -count $(BENCHCOUNT) -timeout 60m
 bench: build
 	@rm -f bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkIngest10k$$' -benchtime 3x ./internal/ingest 2>&1 || echo "FAIL: ingest benchmark"; } | tee -a bench.out
+	{ $(BENCH_TEST) -bench '^BenchmarkArchiveLogHistory$$' -benchtime 50x ./internal/ingest 2>&1 || echo "FAIL: archive log benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkBurst5000$$' -benchtime 1x ./reconciler 2>&1 || echo "FAIL: burst benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkGitVsCLI$$' -benchtime 3x ./sources/git 2>&1 || echo "FAIL: git benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkFabricsList$$' -benchtime 300x ./internal/httpapi 2>&1 || echo "FAIL: API benchmark"; } | tee -a bench.out

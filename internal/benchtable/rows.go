@@ -29,6 +29,14 @@ var rows = []Row{
 		Unit: "x-floors", Suffix: "×",
 		Context: []Context{{Label: "file-creation floor", Unit: "write-floor-ms", Suffix: " ms"}}},
 
+	// The archive log's cost per sync must not grow with its history.
+	{What: "sync of 1 new file, 100,000 archived records ÷ empty archive log: time", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkArchiveLogHistory$`),
+		Unit: "x-time", Suffix: "×", Target: Target{Op: "<=", Value: 1.5, Text: "≤ 1.5×"},
+		Context: []Context{{Label: "with history", Unit: "history-ms", Suffix: " ms"}, {Label: "empty", Unit: "empty-ms", Suffix: " ms"}}},
+	{What: "… memory allocated per sync beyond the empty log's", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkArchiveLogHistory$`),
+		Unit: "extra-alloc-MiB", Suffix: " MiB", Target: Target{Op: "<", Value: 100, Text: "< 100 MiB"},
+		Context: []Context{{Label: "ratio", Unit: "x-alloc", Suffix: "×"}, {Label: "peak RSS", Unit: "peak-rss-MiB", Suffix: " MiB"}}},
+
 	// A burst of 5,000 files must coalesce, not make one sync per file.
 	{What: "5,000 files dropped at once: syncs", Pkg: "reconciler", Bench: regexp.MustCompile(`^BenchmarkBurst5000$`),
 		Unit: "syncs", Target: Target{Op: "<", Value: 50, Text: "< 50 (≪ 5,000)"}},

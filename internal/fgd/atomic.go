@@ -388,7 +388,7 @@ func OpenRegular(path string) (*os.File, error) {
 
 // tempDirs are the folders fgd writes temp files in.
 func tempDirs() []string {
-	out := []string{".", HNPDir, ArchiveDir, UnmanagedDir, ManagedDir}
+	out := []string{".", HNPDir, ArchiveDir, ArchiveLogDir, UnmanagedDir, ManagedDir}
 	for _, d := range Dirs() {
 		if filepath.Dir(d) == ManagedDir {
 			out = append(out, d)

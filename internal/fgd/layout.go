@@ -20,7 +20,10 @@ const (
 	ArchiveDir   = ".hnp/archive"
 	ManifestFile = ".hnp/manifest.yaml"
 	ArchiveLog   = ".hnp/archive-log.yaml"
-	LockFile     = ".hnp/lock"
+	// ArchiveLogDir holds the archive log's older records, in numbered
+	// segments rolled out of ArchiveLog (see internal/ingest).
+	ArchiveLogDir = ".hnp/archive-log"
+	LockFile      = ".hnp/lock"
 
 	// GitKeep is the empty file that keeps an otherwise empty folder in Git.
 	GitKeep = ".gitkeep"

@@ -91,10 +91,13 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 		return changed, err
 	}
 
-	// (4) the archive log, one atomic rewrite.
+	// (4) the archive log: new segments if it rolls, then one atomic
+	// rewrite of its recent part.
 	for _, r := range b.records {
 		if !failed[r.Path] {
-			p.log.add(r)
+			if _, err := p.log.add(r); err != nil {
+				return changed, err
+			}
 		}
 	}
 	changed = changed || p.log.dirty
