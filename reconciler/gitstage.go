@@ -96,7 +96,7 @@ func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w 
 		// A path the branch does not have yet is a new fabric: its FGD is
 		// created (and committed with its first sync).
 		if err := os.MkdirAll(root, 0o755); err != nil {
-			return fmt.Errorf("create the FGD %s in the working tree: %w", g.Path, err)
+			return localFailure(f, fmt.Errorf("create the FGD %s in the working tree: %w", g.Path, err))
 		}
 		rep, err := r.ingestStage(ctx, f, run, root)
 		if err != nil {
@@ -108,7 +108,8 @@ func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w 
 		_ = run.transition(StateSyncing)
 		newRev, committed, err := w.Commit(ctx, g.Path, commitMessage(f.spec.Name, rep))
 		if err != nil {
-			return fmt.Errorf("commit: %w", err)
+			// Committing is local to the working tree.
+			return localFailure(f, fmt.Errorf("commit: %w", err))
 		}
 		if !committed {
 			return nil

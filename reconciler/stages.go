@@ -78,7 +78,7 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		}
 	}
 	if err != nil {
-		return rep, diskFull(f, fmt.Errorf("ingest %s: %w", root, err))
+		return rep, localFailure(f, fmt.Errorf("ingest %s: %w", root, err))
 	}
 	r.countResources(f.spec.Name, root)
 	// The desired set is re-read when ingestion changed managed/, for a
