@@ -16,18 +16,30 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 
 var crashSeed = flag.Uint64("crash.seed", 0, "seed of TestIngestCrashSafety's kill instants (0: a new one)")
 
 // TestIngestCrashSafety is acceptance point 4: `fgd ingest` SIGKILLed at
 // random instants, then re-run, always reaches the tree of an uninterrupted
-// run, losing nothing and leaving no temp file or truncated YAML.
+// run, losing nothing and leaving no temp file or truncated YAML. The FGD
+// starts with an archive log of crashLogRecords records in one file, as
+// fgd kept it before segments, so every run rolls it into segments (before
+// ingesting, and again once the new records push it over 1,000), and the
+// inputs include names long enough to be shortened (a 253-character VPC
+// name, a rejected file whose sidecar name would exceed 255 bytes).
 func TestIngestCrashSafety(t *testing.T) {
 	bin := daemontest.Build(t)
 	base := t.TempDir()
 	tmpl := filepath.Join(base, "template")
 	generateInputs(t, tmpl, 200)
+	gittest.WriteFiles(t, tmpl, map[string]string{
+		"raw/" + strings.Repeat("l", 250) + ".yaml": testdocs.VPC(strings.Repeat("v", 253)),
+		"raw/" + strings.Repeat("m", 250) + ".yaml": "kind: [unclosed\n",
+		".hnp/archive-log.yaml":                     crashArchiveLog(crashLogRecords),
+	})
 
 	ref := filepath.Join(base, "ref")
 	copyTree(t, tmpl, ref)
@@ -38,6 +50,7 @@ func TestIngestCrashSafety(t *testing.T) {
 	full := time.Since(start)
 	want := snapshot(t, ref, false)
 	checkHandled(t, tmpl, ref)
+	checkLogParses(t, ref)
 
 	seed := *crashSeed
 	if seed == 0 {
@@ -151,9 +164,65 @@ func checkHandled(t *testing.T, tmpl, root string) {
 			}
 		}
 	}
-	log, _ := os.ReadFile(filepath.Join(root, ".hnp/archive-log.yaml"))
-	var recs []map[string]any
-	if err := yaml.Unmarshal(log, &recs); err != nil || len(recs) != len(orig) {
-		t.Errorf("archive log: %d records for %d originals (%v)", len(recs), len(orig), err)
+	// The archive log, segments first, holds the records it started with,
+	// in order, then one per original. (Counted by their first lines; the
+	// reference run's log is decoded as YAML by checkLogParses, and every
+	// trial's must equal it.)
+	logs, _ := filepath.Glob(filepath.Join(root, ".hnp/archive-log", "*.yaml"))
+	var paths []string
+	for _, p := range append(logs, filepath.Join(root, ".hnp/archive-log.yaml")) {
+		b, _ := os.ReadFile(p)
+		for _, m := range recordPath.FindAllSubmatch(b, -1) {
+			paths = append(paths, string(m[1]))
+		}
 	}
+	if len(paths) != crashLogRecords+len(orig) {
+		t.Errorf("archive log: %d records, want %d earlier ones and one for each of %d originals", len(paths), crashLogRecords, len(orig))
+		return
+	}
+	for i := range crashLogRecords {
+		if paths[i] != fmt.Sprintf("raw/old-%05d.yaml", i) {
+			t.Errorf("archive log record %d is %s: the earlier records are out of order", i, paths[i])
+			return
+		}
+	}
+}
+
+var recordPath = regexp.MustCompile(`(?m)^- path: (.*)$`)
+
+// checkLogParses: every file of root's archive log is a YAML list of
+// records with a path, a sha256 and an outcome.
+func checkLogParses(t *testing.T, root string) {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(root, ".hnp/archive-log", "*.yaml"))
+	if len(logs) == 0 {
+		t.Error("the archive log was not rolled into segments")
+	}
+	for _, p := range append(logs, filepath.Join(root, ".hnp/archive-log.yaml")) {
+		b, _ := os.ReadFile(p)
+		var recs []map[string]any
+		if err := yaml.Unmarshal(b, &recs); err != nil || len(recs) == 0 {
+			t.Errorf("%s: %d records (%v)", p, len(recs), err)
+		}
+		for _, r := range recs {
+			if r["path"] == nil || r["sha256"] == nil || r["outcome"] == nil {
+				t.Errorf("%s: incomplete record %v", p, r)
+				break
+			}
+		}
+	}
+}
+
+// crashLogRecords is the length of the archive log TestIngestCrashSafety
+// starts with: over 1,000, so the first sync rolls it.
+const crashLogRecords = 2990
+
+// crashArchiveLog is an archive log of n records in one file, in fgd's
+// record shape.
+func crashArchiveLog(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "- path: raw/old-%05d.yaml\n  sha256: %064x\n  archived_as: .hnp/archive/old-%05d.yaml\n  documents: 1\n  outcome: ingested\n  when: \"2025-06-01T00:00:00Z\"\n", i, i, i)
+	}
+	return b.String()
 }

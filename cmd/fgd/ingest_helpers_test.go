@@ -123,7 +123,7 @@ func snapshot(t *testing.T, root string, withWhen bool) map[string]string {
 			if err != nil {
 				return err
 			}
-			if !withWhen && (strings.HasSuffix(rel, ".metadata") || rel == ".hnp/archive-log.yaml") {
+			if !withWhen && (strings.HasSuffix(rel, ".metadata") || rel == ".hnp/archive-log.yaml" || strings.HasPrefix(rel, ".hnp/archive-log/")) {
 				b = whenLine.ReplaceAll(b, nil)
 			}
 			s := sha256.Sum256(b)
