@@ -292,6 +292,19 @@ func TestKillDiff(t *testing.T) {
 	if d := killDiff(want, killNormalize(tree("2026-02-02T00:00:00Z", "reversed"))); len(d) != 0 {
 		t.Errorf("two runs that differ only in times and batch order differ: %q", d)
 	}
+	// The same records, one of them rolled into a segment.
+	rolled := tree("2026-01-01T00:00:00Z", "")
+	recent := rolled[".hnp/archive-log.yaml"]
+	cut := strings.Index(recent, "- path: raw/b.yaml")
+	rolled[".hnp/archive-log/000001.yaml"], rolled[".hnp/archive-log.yaml"] = recent[:cut], recent[cut:]
+	if d := killDiff(want, killNormalize(rolled)); len(d) != 0 {
+		t.Errorf("a log rolled into a segment differs from the same records in one file: %q", d)
+	}
+	lost := tree("2026-01-01T00:00:00Z", "")
+	lost[".hnp/archive-log.yaml"] = recent[cut:]
+	if d := killDiff(want, killNormalize(lost)); len(d) != 1 {
+		t.Errorf("a lost archive log record went unseen: %q", d)
+	}
 	got := tree("2026-01-01T00:00:00Z", "")
 	got["managed/vpcs/a.yaml"] = strings.Replace(killCheckVPC, "subnets: {}", "subnets: {x: {}}", 1)
 	got["managed/vpcs/extra.yaml"] = killCheckVPC

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/fgdproject/fgd/internal/fgd"
+	"github.com/fgdproject/fgd/internal/fsname"
 )
 
 // This file holds the kill -9 soak's inputs and its invariant checkers.
@@ -28,6 +29,12 @@ type killDoc struct {
 	Dir   string // managed kind folder: "vpcs" or "ipv4namespaces"
 	Name  string // metadata.name
 	Valid bool   // a fabric resource (→ managed/) or a rejected one (→ unmanaged/)
+}
+
+// managedPath is where a valid document's resource must be: its name, as
+// a file name, shortened when it is longer than a file name may be.
+func (d killDoc) managedPath() string {
+	return "managed/" + d.Dir + "/" + fsname.Fit(d.Name+".yaml", fsname.Max)
 }
 
 // killInput is one file dropped into an FGD's raw/.
@@ -69,6 +76,11 @@ func killNewInput(rng *rand.Rand, fabric string, cycle, i int) killInput {
 	var docs []string
 	valid := func(j int) {
 		name := fmt.Sprintf("%s-%d", base, j)
+		if i == 0 && j == 0 && cycle%4 == 0 {
+			// As long as a Kubernetes name may be: its file name must be
+			// shortened.
+			name += "-" + strings.Repeat("l", 253-len(name)-1)
+		}
 		if rng.IntN(3) == 0 {
 			docs = append(docs, fmt.Sprintf(killIPv4Namespace, name, 100+cycle%100, i*4+j))
 			in.Docs = append(in.Docs, killDoc{Dir: "ipv4namespaces", Name: name, Valid: true})
@@ -254,7 +266,7 @@ func killWholeFile(rel, body, layout string) error {
 		if body == "" {
 			return fmt.Errorf("an empty archived original")
 		}
-	case layout == killLayoutFGD && rel == ".hnp/archive-log.yaml":
+	case layout == killLayoutFGD && (rel == ".hnp/archive-log.yaml" || strings.HasPrefix(rel, ".hnp/archive-log/")):
 		var recs []map[string]any
 		if err := yaml.Unmarshal([]byte(body), &recs); err != nil {
 			return fmt.Errorf("archive log does not parse: %v", err)
@@ -321,8 +333,8 @@ func killCheckDocs(inputs []killInput, files killFiles) []string {
 		for _, d := range in.Docs {
 			switch {
 			case d.Valid:
-				if _, ok := files["managed/"+d.Dir+"/"+d.Name+".yaml"]; !ok {
-					out = append(out, fmt.Sprintf("document %s of raw/%s (cycle %d) is lost: no managed/%s/%s.yaml", d.Name, in.Name, in.Cycle, d.Dir, d.Name))
+				if _, ok := files[d.managedPath()]; !ok {
+					out = append(out, fmt.Sprintf("document %s of raw/%s (cycle %d) is lost: no %s", d.Name, in.Name, in.Cycle, d.managedPath()))
 				}
 			case !strings.Contains(unmanaged.String(), "  name: "+d.Name+"\n"):
 				out = append(out, fmt.Sprintf("rejected document %s of raw/%s (cycle %d) is lost: in no file of unmanaged/", d.Name, in.Name, in.Cycle))
@@ -408,20 +420,32 @@ func killNormalize(files killFiles) killFiles {
 			continue
 		case strings.HasSuffix(rel, ".metadata"):
 			body = killWhenLine.ReplaceAllString(body, "")
-		case rel == ".hnp/archive-log.yaml":
-			var recs []map[string]any
-			if err := yaml.Unmarshal([]byte(body), &recs); err == nil {
-				lines := make([]string, len(recs))
-				for i, r := range recs {
-					delete(r, "when")
-					b, _ := json.Marshal(r)
-					lines[i] = string(b)
-				}
-				sort.Strings(lines)
-				body = strings.Join(lines, "\n")
-			}
+		case rel == ".hnp/archive-log.yaml", strings.HasPrefix(rel, ".hnp/archive-log/"):
+			// Where the records were rolled into segments depends on the
+			// order too: the log is compared whole, as one set.
+			continue
 		}
 		out[rel] = body
+	}
+	var recs []string
+	for rel, body := range files {
+		if rel != ".hnp/archive-log.yaml" && !strings.HasPrefix(rel, ".hnp/archive-log/") {
+			continue
+		}
+		var part []map[string]any
+		if err := yaml.Unmarshal([]byte(body), &part); err != nil {
+			recs = append(recs, rel+": "+err.Error())
+			continue
+		}
+		for _, r := range part {
+			delete(r, "when")
+			b, _ := json.Marshal(r)
+			recs = append(recs, string(b))
+		}
+	}
+	if len(recs) > 0 {
+		sort.Strings(recs)
+		out[".hnp/archive-log.yaml"] = strings.Join(recs, "\n")
 	}
 	return out
 }

@@ -412,8 +412,8 @@ func (w *killWorld) notConverged(d *daemontest.Daemon) string {
 		}
 		for _, in := range f.inputs {
 			for _, doc := range in.Docs {
-				if _, ok := files["managed/"+doc.Dir+"/"+doc.Name+".yaml"]; doc.Valid && !ok {
-					return fmt.Sprintf("fabric %s: managed/%s/%s.yaml missing", f.name, doc.Dir, doc.Name)
+				if _, ok := files[doc.managedPath()]; doc.Valid && !ok {
+					return fmt.Sprintf("fabric %s: %s missing", f.name, doc.managedPath())
 				}
 			}
 		}

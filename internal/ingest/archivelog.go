@@ -86,18 +86,26 @@ func readArchiveLog(root string, dry bool) (*archiveLog, *fgd.Repair, error) {
 		return foreignLog(root, p, data, err, dry)
 	}
 	l := &archiveLog{items: items}
-	if len(l.items) > recentMax {
-		if err := l.resume(root); err != nil {
+	if len(l.items) <= recentMax {
+		return l, nil, nil
+	}
+	if err := l.resume(root); err != nil {
+		return nil, nil, err
+	}
+	// What write will move: whole segments, until at most recentMax stay.
+	rolled := 0
+	if over := len(l.items) - recentMax; over > 0 {
+		rolled = (over + segmentRecords - 1) / segmentRecords * segmentRecords
+	}
+	repair := &fgd.Repair{Path: fgd.ArchiveLog,
+		Action: fmt.Sprintf("finish rolling the archive log: %d more records into segments in %s, at most %d stay", rolled, fgd.ArchiveLogDir, recentMax)}
+	l.dirty = true
+	if !dry {
+		if err := l.write(root); err != nil {
 			return nil, nil, err
 		}
-		l.dirty = true
-		if !dry {
-			if err := l.write(root); err != nil {
-				return nil, nil, err
-			}
-		}
 	}
-	return l, nil, nil
+	return l, repair, nil
 }
 
 // foreignLog moves a log fgd did not write aside (see readArchiveLog).

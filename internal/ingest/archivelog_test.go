@@ -105,6 +105,20 @@ func TestArchiveLogRolls(t *testing.T) {
 	}
 	write(t, last, []byte(want[fgd.ArchiveLogDir+"/"+segmentName(4)]))
 
+	// A roll alone is a change (a git fabric commits it) and a repair
+	// that `fgd plan` shows; the next run has nothing to do.
+	alone := t.TempDir()
+	write(t, filepath.Join(alone, filepath.FromSlash(fgd.ArchiveLog)), old)
+	if rep := run(t, alone, Options{DryRun: true}); !hasRepair(rep, fgd.ArchiveLog) {
+		t.Errorf("a dry run does not report the roll: %v", rep.Repairs)
+	}
+	if rep := run(t, alone, Options{}); !rep.Changed || !hasRepair(rep, fgd.ArchiveLog) {
+		t.Errorf("the roll alone: changed %v, repairs %v", rep.Changed, rep.Repairs)
+	}
+	if rep := run(t, alone, Options{}); rep.Changed {
+		t.Errorf("the run after the roll changed something: %v", rep.Repairs)
+	}
+
 	items, _ := splitItems(old)
 	for done := 0; done <= 4; done++ {
 		t.Run(fmt.Sprintf("killed after %d segments", done), func(t *testing.T) {
@@ -174,4 +188,13 @@ func TestArchiveLogItems(t *testing.T) {
 			t.Errorf("parseLog accepted %q", bad)
 		}
 	}
+}
+
+func hasRepair(rep *Report, path string) bool {
+	for _, r := range rep.Repairs {
+		if r.Path == path {
+			return true
+		}
+	}
+	return false
 }
