@@ -215,7 +215,7 @@ func checkLogParses(t *testing.T, root string) {
 
 // crashLogRecords is the length of the archive log TestIngestCrashSafety
 // starts with: over 1,000, so the first sync rolls it.
-const crashLogRecords = 2990
+const crashLogRecords = 1990
 
 // crashArchiveLog is an archive log of n records in one file, in fgd's
 // record shape.
