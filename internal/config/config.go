@@ -106,6 +106,27 @@ type GitSource struct {
 	WebhookSecretFile string        `yaml:"webhook_secret_file"`
 	Push              bool          `yaml:"push"`
 	Author            Author        `yaml:"author"`
+	// Verify, when set, requires the fetched revisions to be signed by a
+	// trusted key before anything of them is ingested or applied.
+	Verify *GitVerify `yaml:"verify"`
+}
+
+// Verification modes of GitVerify.Mode.
+const (
+	// VerifyHead checks the signature of the fetched head only.
+	VerifyHead = "head"
+	// VerifyAll checks every commit between the last verified one and the
+	// fetched head.
+	VerifyAll = "all"
+)
+
+// GitVerify says which commit signatures a git source trusts. The trust
+// files hold public keys: OpenPGP keys (armored) and ssh keys in git's
+// allowed-signers format; at least one of them is set.
+type GitVerify struct {
+	Mode                  string `yaml:"mode"` // head or all
+	OpenPGPKeyringFile    string `yaml:"openpgp_keyring_file"`
+	SSHAllowedSignersFile string `yaml:"ssh_allowed_signers_file"`
 }
 
 // RepoSettings are the settings of a git source that belong to its
@@ -115,15 +136,20 @@ type RepoSettings struct {
 	Interval, Timeout time.Duration
 	Auth              GitAuth
 	Author            Author
+	Verify            GitVerify // the zero value: no verification
 }
 
 // RepoSettings returns the repository's settings of g.
 func (g *GitSource) RepoSettings() RepoSettings {
-	return RepoSettings{Interval: g.Interval, Timeout: g.Timeout, Auth: g.Auth, Author: g.Author}
+	rs := RepoSettings{Interval: g.Interval, Timeout: g.Timeout, Auth: g.Auth, Author: g.Author}
+	if g.Verify != nil {
+		rs.Verify = *g.Verify
+	}
+	return rs
 }
 
 // Diff names, by their config keys, the settings in which b differs from
-// a: "interval", "timeout", "auth", "author".
+// a: "interval", "timeout", "auth", "author", "verify".
 func (a RepoSettings) Diff(b RepoSettings) []string {
 	var d []string
 	if a.Interval != b.Interval {
@@ -137,6 +163,9 @@ func (a RepoSettings) Diff(b RepoSettings) []string {
 	}
 	if a.Author != b.Author {
 		d = append(d, "author")
+	}
+	if a.Verify != b.Verify {
+		d = append(d, "verify")
 	}
 	return d
 }
@@ -154,6 +183,9 @@ type GitAuth struct {
 type Author struct {
 	Name  string `yaml:"name"`
 	Email string `yaml:"email"`
+	// SigningKeyFile, when set, holds the private key (OpenPGP, armored, or
+	// OpenSSH) fgd signs its commits with.
+	SigningKeyFile string `yaml:"signing_key_file"`
 }
 
 // DirSource is an FGD in a local directory, watched with fsnotify.
@@ -274,6 +306,8 @@ func (g *GitSource) applyDefaults() {
 	g.Push = true
 	g.Author = Author{Name: DefaultAuthorName, Email: DefaultAuthorEmail}
 }
+
+func (v *GitVerify) applyDefaults() { v.Mode = VerifyHead }
 
 func (d *DirSource) applyDefaults() {
 	d.RescanInterval = DefaultRescanInterval

@@ -117,10 +117,12 @@ func TestExampleCommentedBlocksParse(t *testing.T) {
 	for _, s := range []string{".run/api-token", ".run/read-token"} {
 		writeFile(t, dir, s, "tok\n", 0o600)
 	}
-	for _, s := range []string{"dc1.token", "dc1.hook", "dc1.api-token", "dc2.key"} {
+	for _, s := range []string{"dc1.token", "dc1.hook", "dc1.api-token", "dc2.key", "fgd-signing.key"} {
 		writeFile(t, etc, s, "secret\n", 0o600)
 	}
 	writeFile(t, etc, "known_hosts", "git.example ssh-ed25519 AAAA\n", 0o644)
+	writeFile(t, etc, "trusted.asc", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n", 0o644)
+	writeFile(t, etc, "allowed_signers", "fgd@example.org ssh-ed25519 AAAA\n", 0o644)
 
 	cfg, err := config.Load(conf)
 	if err != nil {
@@ -166,6 +168,11 @@ func TestExampleCommentedBlocksParse(t *testing.T) {
 	wantAuth := config.GitAuth{SSHKeyFile: filepath.Join(etc, "dc2.key"), KnownHostsFile: filepath.Join(etc, "known_hosts")}
 	if g := dc2.Source.Git; g == nil || g.URL != "git@git.example:org/fabric.git" || g.Auth != wantAuth || g.Push {
 		t.Errorf("dc2 git: %+v", g)
+	}
+	wantVerify := config.GitVerify{Mode: config.VerifyAll, OpenPGPKeyringFile: filepath.Join(etc, "trusted.asc"),
+		SSHAllowedSignersFile: filepath.Join(etc, "allowed_signers")}
+	if g := dc2.Source.Git; g == nil || g.Verify == nil || *g.Verify != wantVerify || g.Author.SigningKeyFile != filepath.Join(etc, "fgd-signing.key") {
+		t.Errorf("dc2 verify and signing key: %+v", g)
 	}
 	if len(dc2.Sinks) != 1 || dc2.Sinks[0].Directory == nil || dc2.Sinks[0].Directory.Mode != config.ModeDetectOnly {
 		t.Errorf("dc2 sinks: %+v", dc2.Sinks)

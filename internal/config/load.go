@@ -134,6 +134,11 @@ func (c *Config) normalize(baseDir string) {
 			res(&g.Auth.SSHKeyFile)
 			res(&g.Auth.KnownHostsFile)
 			res(&g.WebhookSecretFile)
+			res(&g.Author.SigningKeyFile)
+			if v := g.Verify; v != nil {
+				res(&v.OpenPGPKeyringFile)
+				res(&v.SSHAllowedSignersFile)
+			}
 			if g.Path != "" {
 				// A path inside the repository, not on this host.
 				g.Path = path.Clean(g.Path)

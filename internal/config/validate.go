@@ -197,6 +197,7 @@ func (v *validator) git(p string, g *GitSource) {
 	if e := g.Author.Email; !strings.Contains(e, "@") || strings.ContainsAny(e, "<> \t\n") {
 		v.add(p+".author.email", "%q is not an email address (default %q)", clip(e), DefaultAuthorEmail)
 	}
+	v.signing(p, g)
 }
 
 func (v *validator) dir(p string, d *DirSource) {
