@@ -45,6 +45,19 @@ type fabric struct {
 	// sync that follows a failed one (nil when none is due).
 	failures int
 	retry    *time.Timer
+	// verified is the last revision whose signature verification was
+	// reported as an event.
+	verified string
+}
+
+// setVerified records rev as the last verified revision ("" after a
+// failure) and reports whether it changed.
+func (f *fabric) setVerified(rev string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	changed := f.verified != rev
+	f.verified = rev
+	return changed
 }
 
 func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.WaitGroup) (*fabric, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fgdproject/fgd/internal/ingest"
 	"github.com/fgdproject/fgd/internal/resilience"
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // Repository is the working tree of a git remote and branch, shared by every
@@ -26,6 +27,9 @@ type Worktree interface {
 	// Update brings the tree to the remote branch's head (local edits never
 	// survive) and returns that revision.
 	Update(ctx context.Context) (rev string, err error)
+	// Signer names who signed the revision of the last Update when the
+	// source verifies signatures, and is empty otherwise.
+	Signer() string
 	// Path is the absolute path of sub (the FGD's path in the repository).
 	Path(sub string) (string, error)
 	// Commit records every change under sub; committed is false when there
@@ -85,10 +89,12 @@ func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w 
 	for push := 1; ; push++ {
 		_ = run.transition(StateInitializing)
 		rev, err := w.Update(ctx)
+		r.verificationEvent(f, rev, w, err)
 		if err != nil {
 			return err
 		}
 		run.setRevision(rev)
+		run.setSigner(w.Signer())
 		root, err := w.Path(g.Path)
 		if err != nil {
 			return resilience.Stalled(err, "fix the fabric's source.git.path in the config")
@@ -132,6 +138,31 @@ func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w 
 		}
 		f.log.Info("push rejected: the remote moved; re-running on its new head", "attempt", push)
 		_ = run.transition(StateRetrying)
+	}
+}
+
+// verificationFailure is implemented by a source's error for a revision
+// whose signature verification failed.
+type verificationFailure interface {
+	error
+	VerificationFailure() (commit, signer string)
+}
+
+// verificationEvent records a revision's signature verification as an
+// event: each failure, and a pass when the verified revision is new, so a
+// fabric that polls an unchanged branch adds no events.
+func (r *Reconciler) verificationEvent(f *fabric, rev string, w Worktree, err error) {
+	if vf, ok := errors.AsType[verificationFailure](err); ok {
+		commit, signer := vf.VerificationFailure()
+		f.setVerified("")
+		r.event(f.spec.Name, state.EventVerificationFailed, map[string]any{"commit": commit, "signer": signer, "error": err.Error()})
+		return
+	}
+	if err != nil {
+		return
+	}
+	if signer := w.Signer(); signer != "" && f.setVerified(rev) {
+		r.event(f.spec.Name, state.EventVerificationPassed, map[string]any{"revision": rev, "signer": signer})
 	}
 }
 

@@ -111,7 +111,7 @@ func (r *Reconciler) storeFabricState(st SyncStatus) {
 		f.State, f.LastError, f.Remediation = state.FabricIdle, "", ""
 		f.LastSuccess = st.Finished
 		if st.Revision != "" {
-			f.Revision = st.Revision
+			f.Revision, f.Signer = st.Revision, st.Signer
 		}
 	case StateFailed:
 		f.State, f.LastError, f.Remediation = state.FabricFailed, st.Error, st.Remediation

@@ -56,11 +56,13 @@ type SyncStatus struct {
 	Duration    time.Duration `json:"duration_ns,omitempty"`
 	Revision    string        `json:"revision,omitempty"`
 	Commit      string        `json:"commit,omitempty"`
-	ErrorClass  string        `json:"error_class,omitempty"`
-	Error       string        `json:"error,omitempty"`
-	Remediation string        `json:"remediation,omitempty"`
-	Summary     Summary       `json:"summary"`
-	Sinks       []SinkStatus  `json:"sinks,omitempty"`
+	// Signer names who signed Revision, when the source verifies signatures.
+	Signer      string       `json:"signer,omitempty"`
+	ErrorClass  string       `json:"error_class,omitempty"`
+	Error       string       `json:"error,omitempty"`
+	Remediation string       `json:"remediation,omitempty"`
+	Summary     Summary      `json:"summary"`
+	Sinks       []SinkStatus `json:"sinks,omitempty"`
 }
 
 // Summary counts what a sync's ingestion did.
@@ -142,6 +144,12 @@ func (r *syncRun) fail(err error) {
 func (r *syncRun) setRevision(rev string) {
 	r.mu.Lock()
 	r.st.Revision = rev
+	r.mu.Unlock()
+}
+
+func (r *syncRun) setSigner(signer string) {
+	r.mu.Lock()
+	r.st.Signer = signer
 	r.mu.Unlock()
 }
 

@@ -19,8 +19,11 @@ type Fabric struct {
 	Name string
 	// State is one of the Fabric* constants (idle, syncing, failed,
 	// suspended); the reconciler may use more.
-	State       string
-	Revision    string
+	State    string
+	Revision string
+	// Signer names who signed Revision, when the fabric's source verifies
+	// commit signatures.
+	Signer      string
 	Suspended   bool
 	LastSyncID  string
 	LastSuccess time.Time
@@ -171,6 +174,8 @@ const (
 	EventDriftDetected        = "drift_detected"
 	EventCircuitOpened        = "circuit_opened"
 	EventCircuitClosed        = "circuit_closed"
+	EventVerificationFailed   = "verification_failed"
+	EventVerificationPassed   = "verification_passed"
 )
 
 // Event is one thing worth telling the event stream.

@@ -85,6 +85,11 @@ func (w *Worktree) Commit(ctx context.Context, sub, message string) (plumbing.Ha
 		TreeHash:     newRoot,
 		ParentHashes: []plumbing.Hash{head},
 	}
+	if author.SigningKeyFile != "" {
+		if err := sign(cm, author.SigningKeyFile); err != nil {
+			return plumbing.ZeroHash, false, fmt.Errorf("git: Commit: %w", err)
+		}
+	}
 	obj := r.repo.Storer.NewEncodedObject()
 	if err := cm.Encode(obj); err != nil {
 		return plumbing.ZeroHash, false, fmt.Errorf("git: Commit: %w", err)

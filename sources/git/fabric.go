@@ -55,6 +55,14 @@ func (h *Hub) SkipPollsWhileOpen(open func(remote string) bool) { h.circuitOpen 
 
 func repoKey(url, branch string) string { return url + "\n" + branch }
 
+// verifyOf is the verification of src; the zero value when it has none.
+func verifyOf(src *config.GitSource) config.GitVerify {
+	if src.Verify == nil {
+		return config.GitVerify{}
+	}
+	return *src.Verify
+}
+
 // entry returns the shared clone of src's repository, opening it on first
 // use. The settings that belong to the repository (auth, timeout, author,
 // interval) are the same in every fabric of it (the config validator sees
@@ -66,7 +74,7 @@ func (h *Hub) entry(src *config.GitSource) (*gitEntry, error) {
 	defer h.mu.Unlock()
 	key := repoKey(src.URL, src.Branch)
 	if e, ok := h.repos[key]; ok {
-		e.repo.Reconfigure(Settings{Auth: src.Auth, Timeout: src.Timeout, Author: src.Author})
+		e.repo.Reconfigure(Settings{Auth: src.Auth, Timeout: src.Timeout, Author: src.Author, Verify: verifyOf(src)})
 		e.poller.SetInterval(src.Interval)
 		return e, nil
 	}
@@ -76,7 +84,7 @@ func (h *Hub) entry(src *config.GitSource) (*gitEntry, error) {
 	}
 	repo, err := Open(Options{
 		URL: src.URL, Branch: src.Branch, Auth: src.Auth, Timeout: src.Timeout,
-		Dir: dir, Author: src.Author, Logger: h.log, Metrics: h.metrics,
+		Dir: dir, Author: src.Author, Verify: verifyOf(src), Logger: h.log, Metrics: h.metrics,
 	})
 	if err != nil {
 		return nil, err
@@ -201,6 +209,8 @@ func (g gitWorktree) Update(ctx context.Context) (string, error) {
 
 func (g gitWorktree) Path(sub string) (string, error) { return g.w.Path(sub) }
 
+func (g gitWorktree) Signer() string { return g.w.Signer() }
+
 func (g gitWorktree) Commit(ctx context.Context, sub, message string) (string, bool, error) {
 	h, ok, err := g.w.Commit(ctx, sub, message)
 	return h.String(), ok, classifyGit(g.r, err)
@@ -225,6 +235,16 @@ func classifyGit(r *Repo, err error) error {
 		return resilience.Stalled(err, fmt.Sprintf("check the credentials (auth.*_file) or host key (known_hosts_file) for %s", r.Remote()))
 	case IsNotFound(err):
 		return resilience.Stalled(err, fmt.Sprintf("check that %s and branch %s exist and that the credentials can read them", r.Remote(), r.Branch()))
+	}
+	var ve *VerifyError
+	if errors.As(err, &ve) {
+		return resilience.Stalled(err, fmt.Sprintf("commit %s on %s branch %s (signer: %s) was refused, and the last verified revision stays applied: "+
+			"Push a commit signed by one of the trusted keys (%s), or add the signer's public key to the trust files if it should be trusted; "+
+			"fgd resumes by itself on the next commit that passes", ve.Commit, r.Remote(), r.Branch(), ve.Signer, ve.Trusted))
+	}
+	var ke *KeyFileError
+	if errors.As(err, &ke) {
+		return resilience.Stalled(err, fmt.Sprintf("fix source.git.%s of the fabrics of %s, then reload", ke.Key, r.Remote()))
 	}
 	return err
 }

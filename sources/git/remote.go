@@ -44,7 +44,11 @@ func (r *Repo) RemoteHead(ctx context.Context) (plumbing.Hash, error) {
 
 // fetch brings the branch's head into the clone (shallow, depth 1, this
 // branch only) and returns it. Callers hold r.mu.
-func (r *Repo) fetch(ctx context.Context) (plumbing.Hash, error) {
+func (r *Repo) fetch(ctx context.Context) (plumbing.Hash, error) { return r.fetchDepth(ctx, 1) }
+
+// fetchDepth is fetch with depth commits of history: a shallow clone is
+// deepened to it. Callers hold r.mu.
+func (r *Repo) fetchDepth(ctx context.Context, depth int) (plumbing.Hash, error) {
 	created, err := r.ensureClone()
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -59,7 +63,7 @@ func (r *Repo) fetch(ctx context.Context) (plumbing.Hash, error) {
 		err = r.repo.FetchContext(fctx, &gogit.FetchOptions{
 			RemoteName: remoteName,
 			RefSpecs:   []gitconfig.RefSpec{r.fetchSpec()},
-			Depth:      1,
+			Depth:      depth,
 			Tags:       gogit.NoTags,
 			Auth:       c.method,
 		})

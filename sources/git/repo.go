@@ -53,8 +53,11 @@ type Options struct {
 	// Dir is where the clone lives (its .git and working tree), e.g. the
 	// result of DirFor. It is created when absent.
 	Dir string
-	// Author is the author and committer of fgd's commits.
+	// Author is the author and committer of fgd's commits, and the key
+	// that signs them.
 	Author config.Author
+	// Verify, when not zero, requires signed revisions (see Worktree.Update).
+	Verify config.GitVerify
 	// Logger receives the repository's logs; nil discards them.
 	Logger *slog.Logger
 	// Metrics counts network operations; nil counts nothing.
@@ -88,6 +91,10 @@ type Repo struct {
 	// base is the remote head the branch was last reset to or pushed as:
 	// a push requires the remote branch to still be there.
 	base plumbing.Hash
+	// verified is the last revision that passed signature verification
+	// (zero: none yet, or verification is off), signer who signed it.
+	verified plumbing.Hash
+	signer   string
 
 	ownMu  sync.Mutex
 	own    map[plumbing.Hash]bool
@@ -118,7 +125,7 @@ func Open(o Options) (*Repo, error) {
 		work:   make(chan struct{}, 1),
 		own:    map[plumbing.Hash]bool{},
 	}
-	r.settings.Store(&Settings{Auth: o.Auth, Timeout: o.Timeout, Author: o.Author})
+	r.settings.Store(&Settings{Auth: o.Auth, Timeout: o.Timeout, Author: o.Author, Verify: o.Verify})
 	if r.log == nil {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -148,6 +155,7 @@ type Settings struct {
 	Auth    Auth
 	Timeout time.Duration // 0: DefaultTimeout
 	Author  config.Author // empty fields: fgd's defaults
+	Verify  config.GitVerify
 }
 
 func withDefaults(timeout time.Duration, author config.Author) (time.Duration, config.Author) {
@@ -168,13 +176,13 @@ func (r *Repo) current() *Settings { return r.settings.Load() }
 
 // Reconfigure puts s in force for the next network operation and commit;
 // one running now finishes with the settings it started with. It returns
-// the names of the settings that changed (timeout, auth, author), which it
+// the names of the settings that changed (timeout, auth, author, verify), which it
 // also logs.
 func (r *Repo) Reconfigure(s Settings) (changed []string) {
 	s.Timeout, s.Author = withDefaults(s.Timeout, s.Author)
 	old := r.current()
-	changed = config.RepoSettings{Timeout: old.Timeout, Auth: old.Auth, Author: old.Author}.
-		Diff(config.RepoSettings{Timeout: s.Timeout, Auth: s.Auth, Author: s.Author})
+	changed = config.RepoSettings{Timeout: old.Timeout, Auth: old.Auth, Author: old.Author, Verify: old.Verify}.
+		Diff(config.RepoSettings{Timeout: s.Timeout, Auth: s.Auth, Author: s.Author, Verify: s.Verify})
 	if len(changed) > 0 {
 		r.settings.Store(&s)
 		r.log.Info("repository settings changed by a reload", "changed", changed)

@@ -83,10 +83,40 @@ func (r *Repo) reset(ctx context.Context, head plumbing.Hash) (plumbing.Hash, er
 	} else if err := r.setRef(r.trackingRef(), head); err != nil {
 		return plumbing.ZeroHash, err
 	}
+	// Verified before the branch and the working tree move: what fails
+	// never reaches the FGD that ingestion and the sinks read.
+	if err := r.verifyHead(ctx, head); err != nil {
+		r.restoreVerified()
+		return plumbing.ZeroHash, err
+	}
 	if err := r.setRef(r.branchRef(), head); err != nil {
 		return plumbing.ZeroHash, err
 	}
 	return head, r.checkout(head)
+}
+
+// restoreVerified puts the branch and the working tree back at the last
+// verified revision, after a new one failed: a sync that changed the FGD
+// before it leaves nothing behind. Callers hold r.mu.
+func (r *Repo) restoreVerified() {
+	last := r.lastVerified()
+	if c, err := r.commit(last); err != nil || c == nil {
+		return
+	}
+	if err := r.setRef(r.branchRef(), last); err == nil {
+		if err := r.checkout(last); err != nil {
+			r.log.Warn("cannot restore the working tree to the last verified revision", "revision", last.String(), "err", err)
+		}
+	}
+}
+
+// Signer names who signed the revision of the last Update: an OpenPGP key
+// ID with its user ID, or ssh principals with the key's fingerprint. It is
+// empty when the source does not verify signatures.
+func (w *Worktree) Signer() string {
+	w.r.mu.Lock()
+	defer w.r.mu.Unlock()
+	return w.r.signer
 }
 
 // Path returns the absolute path of the FGD at sub (the config's path,

@@ -1,0 +1,173 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/fgdproject/fgd/internal/config"
+)
+
+// Unsigned is the signer of a commit without a signature.
+const Unsigned = "unsigned"
+
+// maxVerifyWalk bounds the commits that verify mode all checks between the
+// last verified commit and a new head, and so the depth fetched to find
+// them.
+const maxVerifyWalk = 1000
+
+// verifiedRef keeps the last verified commit in the clone, so mode all
+// knows where to start after a restart.
+const verifiedRef = plumbing.ReferenceName("refs/fgd/verified")
+
+// VerifyError is a revision that failed signature verification: it is
+// never checked out, ingested or applied.
+type VerifyError struct {
+	Commit  string // the commit that failed
+	Signer  string // who signed it, or Unsigned
+	Reason  string
+	Trusted string // the trusted keys and their files
+}
+
+func (e *VerifyError) Error() string {
+	return fmt.Sprintf("commit %s (signer: %s) failed signature verification: %s", e.Commit, e.Signer, e.Reason)
+}
+
+// VerificationFailure names the commit that failed and its signer, for the
+// reconciler's events.
+func (e *VerifyError) VerificationFailure() (commit, signer string) { return e.Commit, e.Signer }
+
+// KeyFileError is a key file of the signing settings (a trust file, the
+// signing key) that cannot be used: the fabric needs it fixed. Its text
+// never holds the key.
+type KeyFileError struct {
+	Key string // the config key, e.g. verify.openpgp_keyring_file
+	Err error
+}
+
+func (e *KeyFileError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *KeyFileError) Unwrap() error { return e.Err }
+
+// verifyHead checks that head, fetched and not yet checked out, may be
+// used: with verification on, its signature (mode head), or that of every
+// commit since the last verified one (mode all), must come from a trusted
+// key. It records the head's signer. Callers hold r.mu.
+func (r *Repo) verifyHead(ctx context.Context, head plumbing.Hash) error {
+	v := r.current().Verify
+	if v == (config.GitVerify{}) {
+		r.signer = ""
+		return nil
+	}
+	err := r.verifyCommits(ctx, v, head)
+	r.o.Metrics.verified(r.remote, err)
+	if err != nil {
+		r.log.Warn("revision refused: signature verification failed", "revision", head.String(), "err", err)
+		return err
+	}
+	if r.verified != head {
+		r.log.Info("revision verified", "revision", head.String(), "signer", r.signer)
+	}
+	r.verified = head
+	if err := r.setRef(verifiedRef, head); err != nil {
+		r.log.Warn("cannot record the verified revision in the clone", "err", err)
+	}
+	return nil
+}
+
+func (r *Repo) verifyCommits(ctx context.Context, v config.GitVerify, head plumbing.Hash) error {
+	t, err := loadTrust(v)
+	if err != nil {
+		return err
+	}
+	c, err := r.commit(head)
+	if err != nil || c == nil {
+		return fmt.Errorf("git: read commit %s in %s: %v", head, r.gitDir(), err)
+	}
+	signer, err := t.verifyCommit(c)
+	if err != nil {
+		return err
+	}
+	if v.Mode == config.VerifyAll {
+		if err := r.verifyHistory(ctx, t, c); err != nil {
+			return err
+		}
+	}
+	r.signer = signer
+	return nil
+}
+
+// verifyHistory checks every commit reachable from head's parents down to
+// the last verified commit, following every parent of a merge, fetching
+// deeper when a shallow clone lacks them. A walk that ends at the
+// history's roots without meeting it has checked a complete history, which
+// is as good. Without a last verified commit (the first verification of a
+// clone) the head alone is checked: trust starts there.
+func (r *Repo) verifyHistory(ctx context.Context, t *trust, head *object.Commit) error {
+	last := r.lastVerified()
+	if last.IsZero() {
+		return nil
+	}
+	seen := map[plumbing.Hash]bool{head.Hash: true}
+	queue := append([]plumbing.Hash(nil), head.ParentHashes...)
+	fetched := 1 // fetches are of depth 1
+	for n := 0; len(queue) > 0; {
+		h := queue[0]
+		queue = queue[1:]
+		if h == last || seen[h] {
+			continue
+		}
+		seen[h] = true
+		if n++; n > maxVerifyWalk {
+			return &VerifyError{Commit: head.Hash.String(), Signer: "(history)", Trusted: t.describe(),
+				Reason: fmt.Sprintf("more than %d commits lie between it and the last verified commit %s (verify mode all checks each): "+
+					"check the branch's history, then remove fgd's clone in its state directory to start trust afresh at the head", maxVerifyWalk, last)}
+		}
+		c, err := r.deepCommit(ctx, head.Hash, h, n, &fetched)
+		if err != nil {
+			return err
+		}
+		if _, err := t.verifyCommit(c); err != nil {
+			var ve *VerifyError
+			if errors.As(err, &ve) {
+				ve.Reason = fmt.Sprintf("it lies between the head %s and the last verified commit %s, and verify mode all needs each signed: %s", head.Hash, last, ve.Reason)
+			}
+			return err
+		}
+		queue = append(queue, c.ParentHashes...)
+	}
+	return nil
+}
+
+// lastVerified is the last commit that passed verification, from memory or
+// from the clone's record of it. Callers hold r.mu.
+func (r *Repo) lastVerified() plumbing.Hash {
+	if r.verified.IsZero() {
+		r.verified = r.ref(verifiedRef)
+	}
+	return r.verified
+}
+
+// deepCommit returns commit h, the n-th of the walk below head, fetching a
+// deeper history when the shallow clone lacks it; *fetched is the depth
+// fetched so far. Callers hold r.mu.
+func (r *Repo) deepCommit(ctx context.Context, head, h plumbing.Hash, n int, fetched *int) (*object.Commit, error) {
+	for {
+		c, err := r.commit(h)
+		if err != nil || c != nil {
+			return c, err
+		}
+		if *fetched > maxVerifyWalk {
+			return nil, &VerifyError{Commit: head.String(), Signer: "(history)", Trusted: "(not checked)",
+				Reason: fmt.Sprintf("commit %s below it is not on the remote within %d commits of its head, so the history since the last verified commit %s cannot be checked "+
+					"(verify mode all): check the branch's history, then remove fgd's clone in its state directory to start trust afresh at the head", h, maxVerifyWalk, r.verified)}
+		}
+		*fetched = min(max(n+16, 4**fetched), maxVerifyWalk+1)
+		if _, err := r.fetchDepth(ctx, *fetched); err != nil {
+			return nil, err
+		}
+		r.log.Debug("fetched a deeper history to verify every commit", "depth", *fetched)
+	}
+}
