@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,7 +34,8 @@ func (o *statusOpts) flags() *flag.FlagSet {
 var statusHelp = help{
 	usage: "fgd status [--server URL] [--output table|json] [--token-file FILE]",
 	about: `Shows every fabric the running daemon keeps in sync: its state, the revision
-it last synced, how long ago its last successful sync finished, how many
+it last synced (and who signed it, for git sources that verify signatures),
+how long ago its last successful sync finished, how many
 resources it holds, and its last error. It asks the daemon's API
 (GET /api/v1/fabrics); when the config sets api.read_token_file, pass a token
 with --token-file (or $FGD_TOKEN_FILE).`,
@@ -88,7 +90,19 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 	}
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FABRIC\tSTATE\tREVISION\tLAST SUCCESS\tRESOURCES\tLAST ERROR")
+	// The signer column only where a fabric verifies commit signatures.
+	signers := slices.ContainsFunc(fabrics, func(f httpapi.FabricView) bool { return f.Signer != "" })
+	signer := func(f httpapi.FabricView) string {
+		if !signers {
+			return ""
+		}
+		return cell(orDash(oneLineClip(f.Signer, 60))) + "\t"
+	}
+	head := "FABRIC\tSTATE\tREVISION\t"
+	if signers {
+		head += "SIGNER\t"
+	}
+	fmt.Fprintln(tw, head+"LAST SUCCESS\tRESOURCES\tLAST ERROR")
 	for _, f := range fabrics {
 		st := f.State
 		if f.Suspended && st != "suspended" {
@@ -98,7 +112,7 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 		for _, n := range f.Resources {
 			total += n
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", cell(f.Name), cell(orDash(st)), cell(orDash(shortRevision(f.Revision))),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%d\t%s\n", cell(f.Name), cell(orDash(st)), cell(orDash(shortRevision(f.Revision))), signer(f),
 			age(f.LastSuccess, now), total, cell(oneLineClip(f.LastError, 100)))
 	}
 	_ = tw.Flush()

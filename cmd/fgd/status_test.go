@@ -120,3 +120,23 @@ func assertInOrder(t *testing.T, what, s string, want []string) {
 		rest = rest[i+len(w):]
 	}
 }
+
+// A SIGNER column appears when a fabric verifies commit signatures.
+func TestStatusTableSigner(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var b bytes.Buffer
+	writeStatusTable(&b, []httpapi.FabricView{
+		{Name: "a", State: "idle", Revision: "0123456789abcdef", Signer: "Alice Operator <alice@example.org> (openpgp key 179896862361EB17)"},
+		{Name: "b", State: "idle"},
+	}, now)
+	lines := strings.Split(b.String(), "\n")
+	if got := strings.Join(strings.Fields(lines[0]), " "); got != "FABRIC STATE REVISION SIGNER LAST SUCCESS RESOURCES LAST ERROR" {
+		t.Errorf("header %q", got)
+	}
+	if !strings.Contains(lines[1], "0123456789ab  Alice Operator <alice@example.org> (openpgp key 17989686236…") {
+		t.Errorf("signed fabric: %q", lines[1])
+	}
+	if got := strings.Join(strings.Fields(lines[2]), " "); got != "b idle - - never 0" {
+		t.Errorf("fabric without a signer: %q", got)
+	}
+}

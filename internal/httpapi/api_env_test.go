@@ -211,7 +211,8 @@ func writeToken(t testing.TB, path, token string) {
 func (e *apiEnv) seed(t testing.TB) {
 	t.Helper()
 	for _, f := range []state.Fabric{
-		{Name: "dc1", State: state.FabricIdle, Revision: "0123456789abcdef0123", LastSuccess: t0, LastSyncID: "old-1",
+		{Name: "dc1", State: state.FabricIdle, Revision: "0123456789abcdef0123", Signer: "Alice Operator <alice@example.org> (openpgp key 179896862361EB17)",
+			LastSuccess: t0, LastSyncID: "old-1",
 			Circuits:       map[string]string{"git:https://git.example/dc1.git": "open", "sink:dc1/exec-0": "closed"},
 			UnmanagedCount: 2, Unmanaged: []state.UnmanagedFile{{Path: "unmanaged/gateway.yaml",
 				Reasons: []string{`document 0, line 2: kind "Gateway" <is not> managed (hint: remove it)`}}}},

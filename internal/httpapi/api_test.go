@@ -74,7 +74,7 @@ func TestAPIFabricsShapes(t *testing.T) {
 
 	var one FabricView
 	e.get(t, "/api/v1/fabrics/dc1", "", &one)
-	if one.Name != "dc1" || one.Resources["VPC"] != 2 {
+	if one.Name != "dc1" || one.Resources["VPC"] != 2 || one.Signer != "Alice Operator <alice@example.org> (openpgp key 179896862361EB17)" {
 		t.Errorf("GET /api/v1/fabrics/dc1 = %+v", one)
 	}
 	tests := []struct {

@@ -22,9 +22,12 @@ type FabricList struct {
 // FabricView is one fabric: GET /api/v1/fabrics/{name}, and each item of
 // the list.
 type FabricView struct {
-	Name      string `json:"name"`
-	State     string `json:"state"`
-	Revision  string `json:"revision"`
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Revision string `json:"revision"`
+	// Signer names who signed Revision, when the fabric's git source
+	// verifies commit signatures (source.git.verify).
+	Signer    string `json:"signer,omitempty"`
 	Suspended bool   `json:"suspended"`
 	// LastSyncID names the latest sync (GET /api/v1/syncs/{id}).
 	LastSyncID string `json:"last_sync_id,omitempty"`
@@ -149,6 +152,7 @@ func fabricView(f *state.Fabric, kinds map[string]int) FabricView {
 		Name:        f.Name,
 		State:       f.State,
 		Revision:    f.Revision,
+		Signer:      audit.RedactText(f.Signer),
 		Suspended:   f.Suspended,
 		LastSyncID:  f.LastSyncID,
 		LastError:   audit.RedactText(f.LastError),

@@ -170,6 +170,7 @@ func TestStatusPageFabricSyncs(t *testing.T) {
 		wants []string
 	}{
 		{"header", []string{"<h1>Fabric <span", ">dc1</span>", `<code>0123456789abcdef0123</code>`, `<a href="/">All fabrics</a>`}},
+		{"signer", []string{`<dt>Signed by</dt><dd data-signer>Alice Operator &lt;alice@example.org&gt; (openpgp key 179896862361EB17)</dd>`}},
 		{"stage durations of the completed sync", []string{
 			`<li><span class="stage">pending</span> <span class="dur">1.0s</span></li>` +
 				`<li><span class="stage">initializing</span> <span class="dur">1.0s</span></li>` +

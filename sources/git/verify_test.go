@@ -142,9 +142,10 @@ func TestGitVerifyHead(t *testing.T) {
 		t.Fatalf("OpenPGP-signed commit: verification_passed events %v, want the first for %s by Alice", e, first)
 	}
 	// A sync now verifies fgd's own commit, the head.
-	if _, err := s.d.rec.SyncNow("dc1", reconciler.Trigger{Kind: "manual"}); err != nil {
-		t.Fatal(err)
-	}
+	eventually(t, "a manual sync accepted", func() bool {
+		_, err := s.d.rec.SyncNow("dc1", reconciler.Trigger{Kind: "manual"})
+		return err == nil
+	})
 	st := s.settled("fgd's own commit verified", func(st *reconciler.SyncStatus) bool { return strings.Contains(st.Signer, "fgd@example.invalid") })
 	if st.State != reconciler.StateCompleted || st.Revision != s.remote.Head(t) {
 		t.Fatalf("fgd's own commit: %s at %s (%s), want completed at %s", st.State, st.Revision, st.Error, s.remote.Head(t))
@@ -225,14 +226,18 @@ func TestGitVerifyAll(t *testing.T) {
 			}
 
 			// Two commits on top of fgd's, pushed at once: mode all checks
-			// fgd's (below the last verified head) and both new ones.
-			s.remote.SignedChange(t, alice, "vpc-b", map[string]string{"fgd/raw/b.yaml": vpc("vpc-b")})
-			s.remote.SignedChange(t, alice, "vpc-c", map[string]string{"fgd/raw/c.yaml": vpc("vpc-c")})
+			// fgd's (below the last verified head) and both new ones,
+			// fetching deeper than the shallow clone to reach them.
+			s.remote.SignedCommits(t,
+				gittest.Commit{Signer: alice, Message: "vpc-b", Write: map[string]string{"fgd/raw/b.yaml": vpc("vpc-b")}},
+				gittest.Commit{Signer: alice, Message: "vpc-c", Write: map[string]string{"fgd/raw/c.yaml": vpc("vpc-c")}})
 			s.settled("vpc-c applied", func(*reconciler.SyncStatus) bool { return s.published("vpc-c") && s.published("vpc-b") })
 			eventually(t, "fgd's second commit", func() bool { return fgdCommits(s.remote.Log(t)) == 2 })
 
-			unsigned := s.remote.SignedChange(t, nil, "vpc-d", map[string]string{"fgd/raw/d.yaml": vpc("vpc-d")})
-			head := s.remote.SignedChange(t, alice, "vpc-e", map[string]string{"fgd/raw/e.yaml": vpc("vpc-e")})
+			head := s.remote.SignedCommits(t,
+				gittest.Commit{Message: "vpc-d", Write: map[string]string{"fgd/raw/d.yaml": vpc("vpc-d")}},
+				gittest.Commit{Signer: alice, Message: "vpc-e", Write: map[string]string{"fgd/raw/e.yaml": vpc("vpc-e")}})
+			unsigned := gittest.Git(t, s.remote.Dir(), "rev-parse", head+"^")
 			st := s.settled("the refusal of the signed head", func(st *reconciler.SyncStatus) bool {
 				return st.State == reconciler.StateFailed && strings.Contains(st.Error, "between the head "+head)
 			})

@@ -160,51 +160,78 @@ func writeFile(tb testing.TB, p, content string, mode os.FileMode) {
 	}
 }
 
+// Commit is one commit of SignedCommits.
+type Commit struct {
+	Signer  Signer // nil: unsigned
+	Message string
+	Write   map[string]string
+	// Tamper rewrites the commit with its message changed and its
+	// signature kept, as an attacker with write access to the server could.
+	Tamper bool
+}
+
 // SignedChange is Change with the commit signed by s (nil: unsigned).
 func (r *Remote) SignedChange(tb testing.TB, s Signer, message string, write map[string]string) string {
 	tb.Helper()
-	return r.signedChange(tb, s, message, write, false)
+	return r.SignedCommits(tb, Commit{Signer: s, Message: message, Write: write})
 }
 
-// TamperedChange commits like SignedChange, then rewrites the commit with
-// its message changed and its signature kept, as an attacker with write
-// access to the server could, and pushes that; it returns the pushed head.
+// TamperedChange commits like SignedChange, then tampers with the commit
+// (see Commit.Tamper) and pushes that; it returns the pushed head.
 func (r *Remote) TamperedChange(tb testing.TB, s Signer, message string, write map[string]string) string {
 	tb.Helper()
-	return r.signedChange(tb, s, message, write, true)
+	return r.SignedCommits(tb, Commit{Signer: s, Message: message, Write: write, Tamper: true})
 }
 
-func (r *Remote) signedChange(tb testing.TB, s Signer, message string, write map[string]string, tamper bool) string {
+// SignedCommits makes the commits, one on top of the other, and pushes
+// them at once to the branch; it returns the new head. When someone else
+// (fgd) pushed meanwhile, it starts again from the new head.
+func (r *Remote) SignedCommits(tb testing.TB, commits ...Commit) string {
 	tb.Helper()
-	work := filepath.Join(tb.TempDir(), "work")
-	Git(tb, r.Root, "clone", "--quiet", "--branch", r.Branch, r.Dir(), work)
-	WriteFiles(tb, work, write)
+	for attempt := 1; ; attempt++ {
+		work := filepath.Join(tb.TempDir(), "work")
+		Git(tb, r.Root, "clone", "--quiet", "--branch", r.Branch, r.Dir(), work)
+		for _, c := range commits {
+			commit(tb, work, c)
+		}
+		out, err := RunGit(work, "push", "--quiet", "origin", "HEAD:refs/heads/"+r.Branch)
+		if err == nil {
+			return Git(tb, work, "rev-parse", "HEAD")
+		}
+		if attempt == 10 || !strings.Contains(err.Error(), "fetch first") {
+			tb.Fatalf("git push in %s: %v %s", work, err, out)
+		}
+	}
+}
+
+func commit(tb testing.TB, work string, c Commit) {
+	tb.Helper()
+	WriteFiles(tb, work, c.Write)
 	Git(tb, work, "add", "--all")
-	args := []string{"commit", "--quiet", "--allow-empty", "-m", message}
+	args := []string{"commit", "--quiet", "--allow-empty", "-m", c.Message}
 	var env []string
-	if s != nil {
-		args = append(append(append([]string(nil), s.GitConfig()...), args...), "-S")
-		env = s.Environ()
+	if c.Signer != nil {
+		args = append(append(append([]string(nil), c.Signer.GitConfig()...), args...), "-S")
+		env = c.Signer.Environ()
 	}
 	if out, err := runGitEnv(work, env, args...); err != nil {
 		tb.Fatalf("git commit in %s: %v (%s)", work, err, out)
 	}
-	if tamper {
-		raw := Git(tb, work, "cat-file", "commit", "HEAD")
-		if !strings.Contains(raw, "gpgsig ") {
-			tb.Fatal("TamperedChange: the commit is not signed")
-		}
-		cmd := exec.Command("git", "hash-object", "-w", "-t", "commit", "--stdin")
-		cmd.Dir, cmd.Env = work, Env(work)
-		cmd.Stdin = strings.NewReader(raw + "\nand one more line nobody signed\n")
-		out, err := cmd.Output()
-		if err != nil {
-			tb.Fatalf("git hash-object: %v", err)
-		}
-		Git(tb, work, "update-ref", "HEAD", strings.TrimSpace(string(out)))
+	if !c.Tamper {
+		return
 	}
-	Git(tb, work, "push", "--quiet", "origin", "HEAD:refs/heads/"+r.Branch)
-	return Git(tb, work, "rev-parse", "HEAD")
+	raw := Git(tb, work, "cat-file", "commit", "HEAD")
+	if !strings.Contains(raw, "gpgsig ") {
+		tb.Fatal("Tamper: the commit is not signed")
+	}
+	cmd := exec.Command("git", "hash-object", "-w", "-t", "commit", "--stdin")
+	cmd.Dir, cmd.Env = work, Env(work)
+	cmd.Stdin = strings.NewReader(raw + "\nand one more line nobody signed\n")
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("git hash-object: %v", err)
+	}
+	Git(tb, work, "update-ref", "HEAD", strings.TrimSpace(string(out)))
 }
 
 // VerifyCommit runs git verify-commit on rev of the remote, trusting the
