@@ -58,7 +58,7 @@ func (e *KeyFileError) Unwrap() error { return e.Err }
 func (r *Repo) verifyHead(ctx context.Context, head plumbing.Hash) error {
 	v := r.current().Verify
 	if v == (config.GitVerify{}) {
-		r.signer = ""
+		r.forgetVerified()
 		return nil
 	}
 	err := r.verifyCommits(ctx, v, head)
@@ -107,7 +107,7 @@ func (r *Repo) verifyCommits(ctx context.Context, v config.GitVerify, head plumb
 // clone) the head alone is checked: trust starts there.
 func (r *Repo) verifyHistory(ctx context.Context, t *trust, head *object.Commit) error {
 	last := r.lastVerified()
-	if last.IsZero() {
+	if last.IsZero() || last == head.Hash {
 		return nil
 	}
 	seen := map[plumbing.Hash]bool{head.Hash: true}
@@ -139,6 +139,20 @@ func (r *Repo) verifyHistory(ctx context.Context, t *trust, head *object.Commit)
 		queue = append(queue, c.ParentHashes...)
 	}
 	return nil
+}
+
+// forgetVerified drops the record of the last verified commit when
+// verification is off, so that turning it on again later starts trust
+// afresh instead of walking back to a commit of long ago. Callers hold
+// r.mu.
+func (r *Repo) forgetVerified() {
+	r.signer, r.verified = "", plumbing.ZeroHash
+	if r.repo == nil || r.ref(verifiedRef).IsZero() {
+		return
+	}
+	if err := r.repo.Storer.RemoveReference(verifiedRef); err != nil {
+		r.log.Warn("cannot remove the record of the last verified revision", "err", err)
+	}
 }
 
 // lastVerified is the last commit that passed verification, from memory or

@@ -1,6 +1,7 @@
 package git_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -270,5 +271,26 @@ func TestGitVerifyKeepsTheWorkingTree(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(worktree, "fgd", "raw", "b.yaml")); !os.IsNotExist(err) {
 		t.Errorf("the refused revision's file is in the working tree (%v)", err)
+	}
+}
+
+// Mode all on a head that does not move: every sync verifies it again and
+// passes, though the history below the first verified head (the unsigned
+// seed) was never signed: trust starts at the first verified head.
+func TestRepoVerifyAllUnchangedHead(t *testing.T) {
+	alice := gittest.NewGPGKey(t, "Alice Operator", "alice@example.org")
+	e := newEnv(t, "file", seedFGD())
+	head := e.remote.SignedChange(t, alice, "signed", map[string]string{"dc1/raw/x.yaml": "x: 1\n"})
+	o := e.options()
+	o.Verify = config.GitVerify{Mode: config.VerifyAll, OpenPGPKeyringFile: gittest.WriteKeyring(t, t.TempDir(), "trusted.asc", alice)}
+	r := e.open(o)
+	for i := range 3 {
+		do(t, r, func(ctx context.Context, w *git.Worktree) error {
+			rev, err := w.Update(ctx)
+			if err != nil || rev.String() != head || !strings.Contains(w.Signer(), "Alice Operator") {
+				t.Errorf("update %d: %s, %v, signer %q; want %s by Alice", i, rev, err, w.Signer(), head)
+			}
+			return nil
+		})
 	}
 }
