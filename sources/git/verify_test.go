@@ -48,7 +48,11 @@ func (s *signedFabric) start(src config.GitSource) {
 	src.URL, src.Branch, src.Path = s.remote.FileURL(), "main", "fgd"
 	src.Interval, src.Timeout = 100*time.Millisecond, 10*time.Second
 	src.Author.Name, src.Author.Email = "fgd", "fgd@example.invalid"
-	spec := reconciler.FabricSpec{Name: "dc1", Hash: "dc1"}
+	hash := "dc1"
+	if src.Verify != nil {
+		hash += "-verify-" + src.Verify.Mode
+	}
+	spec := reconciler.FabricSpec{Name: "dc1", Hash: hash}
 	if err := s.d.hub.Spec(&spec, &src); err != nil {
 		s.t.Fatal(err)
 	}
@@ -293,4 +297,20 @@ func TestRepoVerifyAllUnchangedHead(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// A reload that turns verify on puts it in force for the clone fgd has:
+// the unsigned head it applied before is refused from the next sync on.
+func TestGitVerifyTurnedOnByAReload(t *testing.T) {
+	alice := gittest.NewGPGKey(t, "Alice Operator", "alice@example.org")
+	s := newSignedFabric(t)
+	unsigned := s.remote.SignedChange(t, nil, "vpc-a", map[string]string{"fgd/raw/a.yaml": vpc("vpc-a")})
+	s.start(config.GitSource{})
+	st := s.settled("vpc-a applied unverified", func(st *reconciler.SyncStatus) bool { return s.published("vpc-a") })
+	if st.State != reconciler.StateCompleted || st.Signer != "" {
+		t.Fatalf("without verify: %s, signer %q", st.State, st.Signer)
+	}
+	verify := &config.GitVerify{Mode: config.VerifyHead, OpenPGPKeyringFile: gittest.WriteKeyring(t, t.TempDir(), "trusted.asc", alice)}
+	s.start(config.GitSource{Verify: verify})
+	s.refused(unsigned, "unsigned", "vpc-b", "vpc-a")
 }
