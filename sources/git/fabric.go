@@ -239,12 +239,12 @@ func classifyGit(r *Repo, err error) error {
 	var ve *VerifyError
 	if errors.As(err, &ve) {
 		return resilience.Stalled(err, fmt.Sprintf("commit %s on %s branch %s (signer: %s) was refused, and the last verified revision stays applied: "+
-			"Push a commit signed by one of the trusted keys (%s), or add the signer's public key to the trust files if it should be trusted; "+
+			"push a commit signed by one of the trusted keys (%s), or add the signer's public key to the trust files if it should be trusted; "+
 			"fgd resumes by itself on the next commit that passes", ve.Commit, r.Remote(), r.Branch(), ve.Signer, ve.Trusted))
 	}
 	var ke *KeyFileError
 	if errors.As(err, &ke) {
-		return resilience.Stalled(err, fmt.Sprintf("fix source.git.%s of the fabrics of %s, then reload", ke.Key, r.Remote()))
+		return resilience.Stalled(err, fmt.Sprintf("fix the file of source.git.%s of the fabrics of %s, then run fgd sync (or reload, when the fix is in the config)", ke.Key, r.Remote()))
 	}
 	return err
 }
