@@ -33,12 +33,14 @@ test-browser:
 	$(GO) test -run TestStatusPageInBrowser -count=1 ./cmd/fgd
 
 # The fuzz targets: the YAML pipeline (parse, validate, normalize), the
-# config parser, and the webhook payload parsers and whole webhook requests.
+# config parser, the webhook payload parsers and whole webhook requests, and
+# the commit signatures a git remote serves.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPipeline$$' -fuzztime $(FUZZTIME) ./internal/resource
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME_SHORT) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzHookPayload$$' -fuzztime $(FUZZTIME_SHORT) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzHookRequest$$' -fuzztime $(FUZZTIME_SHORT) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifySignature$$' -fuzztime $(FUZZTIME_SHORT) ./sources/git
 
 # Proof under stress (see README "Reliability"): kill -9 cycles over dir and
 # git fabrics, ten minutes of remote faults over 20 fabrics with leak checks,
