@@ -79,7 +79,7 @@ func (s *signedFabric) settled(what string, cond func(st *reconciler.SyncStatus)
 			s.t.Logf("last sync: %s %s: %s (%s)", last.State, last.Revision, last.Error, last.Remediation)
 		}
 	}()
-	eventually(s.t, what, func() bool {
+	patiently(s.t, what, func() bool {
 		f := s.d.fabric("dc1")
 		last = f.Last
 		return !f.Syncing && last != nil && cond(last)
@@ -147,7 +147,7 @@ func TestGitVerifyHead(t *testing.T) {
 		t.Fatalf("OpenPGP-signed commit: verification_passed events %v, want the first for %s by Alice", e, first)
 	}
 	// A sync now verifies fgd's own commit, the head.
-	eventually(t, "a manual sync accepted", func() bool {
+	patiently(t, "a manual sync accepted", func() bool {
 		_, err := s.d.rec.SyncNow("dc1", reconciler.Trigger{Kind: "manual"})
 		return err == nil
 	})
@@ -161,7 +161,7 @@ func TestGitVerifyHead(t *testing.T) {
 	if !strings.Contains(st.Signer, "bob@example.org") {
 		t.Errorf("ssh-signed commit: signer %q", st.Signer)
 	}
-	eventually(t, "fgd's second commit", func() bool { return fgdCommits(s.remote.Log(t)) == 2 })
+	patiently(t, "fgd's second commit", func() bool { return fgdCommits(s.remote.Log(t)) == 2 })
 
 	unsigned := s.remote.SignedChange(t, nil, "vpc-c", map[string]string{"fgd/raw/c.yaml": vpc("vpc-c")})
 	s.refused(unsigned, "unsigned", "vpc-c", "vpc-b")
@@ -224,7 +224,7 @@ func TestGitVerifyAll(t *testing.T) {
 			s := newSignedFabric(t)
 			s.remote.SignedChange(t, alice, "vpc-a", map[string]string{"fgd/raw/a.yaml": vpc("vpc-a")})
 			s.start(config.GitSource{Verify: verify, Push: true, Author: config.Author{SigningKeyFile: signingKey}})
-			eventually(t, "fgd's commit", func() bool { return fgdCommits(s.remote.Log(t)) == 1 })
+			patiently(t, "fgd's commit", func() bool { return fgdCommits(s.remote.Log(t)) == 1 })
 			own := s.remote.Head(t)
 			if err := s.remote.VerifyCommit(t, own, fgdSigner, allowed); err != nil {
 				t.Errorf("git verify-commit refuses fgd's commit: %v", err)
@@ -237,7 +237,7 @@ func TestGitVerifyAll(t *testing.T) {
 				gittest.Commit{Signer: alice, Message: "vpc-b", Write: map[string]string{"fgd/raw/b.yaml": vpc("vpc-b")}},
 				gittest.Commit{Signer: alice, Message: "vpc-c", Write: map[string]string{"fgd/raw/c.yaml": vpc("vpc-c")}})
 			s.settled("vpc-c applied", func(*reconciler.SyncStatus) bool { return s.published("vpc-c") && s.published("vpc-b") })
-			eventually(t, "fgd's second commit", func() bool { return fgdCommits(s.remote.Log(t)) == 2 })
+			patiently(t, "fgd's second commit", func() bool { return fgdCommits(s.remote.Log(t)) == 2 })
 
 			head := s.remote.SignedCommits(t,
 				gittest.Commit{Message: "vpc-d", Write: map[string]string{"fgd/raw/d.yaml": vpc("vpc-d")}},
@@ -313,4 +313,18 @@ func TestGitVerifyTurnedOnByAReload(t *testing.T) {
 	verify := &config.GitVerify{Mode: config.VerifyHead, OpenPGPKeyringFile: gittest.WriteKeyring(t, t.TempDir(), "trusted.asc", alice)}
 	s.start(config.GitSource{Verify: verify})
 	s.refused(unsigned, "unsigned", "vpc-b", "vpc-a")
+}
+
+// patiently polls cond for up to 3 minutes: the signature tests chain
+// several waits on a machine that may be loaded; the bound only catches a
+// wedged test.
+func patiently(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
