@@ -30,3 +30,7 @@ func AllowedSigner(file []byte, key []byte, when time.Time) (signer, why string,
 	}
 	return s.name(), "", nil
 }
+
+// SetMaxVerifyWalk lowers the bound of verify mode all's walk; call it
+// before the Repo is used.
+func SetMaxVerifyWalk(r *Repo, n int) { r.maxWalk = n }

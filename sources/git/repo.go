@@ -95,6 +95,7 @@ type Repo struct {
 	// (zero: none yet, or verification is off), signer who signed it.
 	verified plumbing.Hash
 	signer   string
+	maxWalk  int // maxVerifyWalk; tests lower it
 
 	ownMu  sync.Mutex
 	own    map[plumbing.Hash]bool
@@ -118,12 +119,13 @@ func Open(o Options) (*Repo, error) {
 	}
 	o.Timeout, o.Author = withDefaults(o.Timeout, o.Author)
 	r := &Repo{
-		o:      o,
-		remote: redactURL(o.URL),
-		log:    o.Logger,
-		now:    o.Clock,
-		work:   make(chan struct{}, 1),
-		own:    map[plumbing.Hash]bool{},
+		o:       o,
+		remote:  redactURL(o.URL),
+		log:     o.Logger,
+		now:     o.Clock,
+		work:    make(chan struct{}, 1),
+		own:     map[plumbing.Hash]bool{},
+		maxWalk: maxVerifyWalk,
 	}
 	r.settings.Store(&Settings{Auth: o.Auth, Timeout: o.Timeout, Author: o.Author, Verify: o.Verify})
 	if r.log == nil {

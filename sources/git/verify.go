@@ -67,9 +67,10 @@ func (r *Repo) verifyHead(ctx context.Context, head plumbing.Hash) error {
 		r.log.Warn("revision refused: signature verification failed", "revision", head.String(), "err", err)
 		return err
 	}
-	if r.verified != head {
-		r.log.Info("revision verified", "revision", head.String(), "signer", r.signer)
+	if r.verified == head {
+		return nil
 	}
+	r.log.Info("revision verified", "revision", head.String(), "signer", r.signer)
 	r.verified = head
 	if err := r.setRef(verifiedRef, head); err != nil {
 		r.log.Warn("cannot record the verified revision in the clone", "err", err)
@@ -120,12 +121,15 @@ func (r *Repo) verifyHistory(ctx context.Context, t *trust, head *object.Commit)
 			continue
 		}
 		seen[h] = true
-		if n++; n > maxVerifyWalk {
-			return &VerifyError{Commit: head.Hash.String(), Signer: "(history)", Trusted: t.describe(),
+		if n++; n > r.maxWalk {
+			return &VerifyError{Commit: head.Hash.String(), Signer: notChecked, Trusted: t.describe(),
 				Reason: fmt.Sprintf("more than %d commits lie between it and the last verified commit %s (verify mode all checks each): "+
-					"check the branch's history, then remove fgd's clone in its state directory to start trust afresh at the head", maxVerifyWalk, last)}
+					"check the branch's history, then remove fgd's clone in its state directory to start trust afresh at the head", r.maxWalk, last)}
 		}
-		c, err := r.deepCommit(ctx, head.Hash, h, n, &fetched)
+		c, err := r.deepCommit(ctx, h, n, &fetched)
+		if errors.Is(err, errHistoryGone) {
+			return &VerifyError{Commit: head.Hash.String(), Signer: notChecked, Trusted: t.describe(), Reason: err.Error()}
+		}
 		if err != nil {
 			return err
 		}
@@ -164,21 +168,28 @@ func (r *Repo) lastVerified() plumbing.Hash {
 	return r.verified
 }
 
-// deepCommit returns commit h, the n-th of the walk below head, fetching a
-// deeper history when the shallow clone lacks it; *fetched is the depth
-// fetched so far. Callers hold r.mu.
-func (r *Repo) deepCommit(ctx context.Context, head, h plumbing.Hash, n int, fetched *int) (*object.Commit, error) {
+// errHistoryGone is a commit of the walk that the remote does not serve
+// within the walk's bound.
+var errHistoryGone = errors.New("the history since the last verified commit cannot be checked")
+
+// notChecked is the signer of a refusal that did not get to check one.
+const notChecked = "not checked"
+
+// deepCommit returns commit h, the n-th of the walk, fetching a deeper
+// history when the shallow clone lacks it; *fetched is the depth fetched
+// so far. Callers hold r.mu.
+func (r *Repo) deepCommit(ctx context.Context, h plumbing.Hash, n int, fetched *int) (*object.Commit, error) {
 	for {
 		c, err := r.commit(h)
 		if err != nil || c != nil {
 			return c, err
 		}
-		if *fetched > maxVerifyWalk {
-			return nil, &VerifyError{Commit: head.String(), Signer: "(history)", Trusted: "(not checked)",
-				Reason: fmt.Sprintf("commit %s below it is not on the remote within %d commits of its head, so the history since the last verified commit %s cannot be checked "+
-					"(verify mode all): check the branch's history, then remove fgd's clone in its state directory to start trust afresh at the head", h, maxVerifyWalk, r.verified)}
+		if *fetched > r.maxWalk {
+			return nil, fmt.Errorf("%w (verify mode all): commit %s below it is not on the remote within %d commits of its head, "+
+				"and the last verified commit %s was not met before it; check the branch's history, then remove fgd's clone in its "+
+				"state directory to start trust afresh at the head", errHistoryGone, h, r.maxWalk, r.verified)
 		}
-		*fetched = min(max(n+16, 4**fetched), maxVerifyWalk+1)
+		*fetched = min(max(n+16, 4**fetched), r.maxWalk+1)
 		if _, err := r.fetchDepth(ctx, *fetched); err != nil {
 			return nil, err
 		}

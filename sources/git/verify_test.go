@@ -2,7 +2,10 @@ package git_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -326,5 +329,55 @@ func patiently(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Mode all refuses, with a remediation, a new head with more commits
+// between it and the last verified one than the walk's bound, and one
+// whose walk leaves the history the remote serves; a history rewritten
+// from its root, signed throughout, is accepted.
+func TestRepoVerifyAllBounds(t *testing.T) {
+	k := gittest.NewSSHKey(t, "alice@example.org")
+	e := newEnv(t, "file", seedFGD())
+	e.remote.SignedChange(t, k, "first", map[string]string{"dc1/raw/a.yaml": "a: 1\n"})
+	o := e.options()
+	o.Verify = config.GitVerify{Mode: config.VerifyAll, SSHAllowedSignersFile: gittest.WriteAllowedSigners(t, t.TempDir(), "allowed", k)}
+	r := e.open(o)
+	git.SetMaxVerifyWalk(r, 3)
+	update := func() (string, error) {
+		var rev string
+		err := r.Do(context.Background(), func(ctx context.Context, w *git.Worktree) error {
+			h, err := w.Update(ctx)
+			rev = h.String()
+			return err
+		})
+		return rev, err
+	}
+	if _, err := update(); err != nil {
+		t.Fatal(err)
+	}
+	var commits []gittest.Commit
+	for i := range 5 {
+		commits = append(commits, gittest.Commit{Signer: k, Message: fmt.Sprint("c", i), Write: map[string]string{"dc1/raw/c.yaml": fmt.Sprint("c: ", i, "\n")}})
+	}
+	head := e.remote.SignedCommits(t, commits...)
+	var ve *git.VerifyError
+	if _, err := update(); !errors.As(err, &ve) || ve.Commit != head || !strings.Contains(err.Error(), "more than 3 commits") {
+		t.Fatalf("5 new commits (4 below the head) with a bound of 3: %v", err)
+	}
+
+	// A rewritten history: one signed root commit, force-pushed.
+	work := filepath.Join(t.TempDir(), "w")
+	gittest.Git(t, t.TempDir(), "init", "--quiet", "--initial-branch=main", work)
+	gittest.WriteFiles(t, work, map[string]string{"dc1/raw/z.yaml": "z: 1\n"})
+	gittest.Git(t, work, "add", "--all")
+	cmd := exec.Command("git", append(k.GitConfig(), "commit", "--quiet", "-S", "-m", "rewritten")...)
+	cmd.Dir, cmd.Env = work, gittest.Env(work)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git commit: %v %s", err, out)
+	}
+	gittest.Git(t, work, "push", "--quiet", "--force", e.remote.Dir(), "HEAD:refs/heads/main")
+	if rev, err := update(); err != nil || rev != e.remote.Head(t) {
+		t.Errorf("a rewritten history signed throughout: %s, %v", rev, err)
 	}
 }
