@@ -27,8 +27,8 @@ type Worktree interface {
 	// Update brings the tree to the remote branch's head (local edits never
 	// survive) and returns that revision.
 	Update(ctx context.Context) (rev string, err error)
-	// Signer names who signed the revision of the last Update when the
-	// source verifies signatures, and is empty otherwise.
+	// Signer names who signed the revision of the last Update or Commit
+	// when the source verifies signatures, and is empty otherwise.
 	Signer() string
 	// Path is the absolute path of sub (the FGD's path in the repository).
 	Path(sub string) (string, error)
@@ -126,6 +126,7 @@ func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w 
 		}
 		if !rejected {
 			run.setRevision(newRev)
+			run.setSigner(w.Signer())
 			run.setCommit(newRev)
 			if g.Pushed != nil {
 				g.Pushed(newRev)

@@ -98,6 +98,9 @@ func (w *Worktree) Commit(ctx context.Context, sub, message string) (plumbing.Ha
 	if err != nil {
 		return plumbing.ZeroHash, false, fmt.Errorf("git: Commit: write the commit in %s: %w", r.gitDir(), err)
 	}
+	if err := r.verifyOwn(h); err != nil {
+		return plumbing.ZeroHash, false, fmt.Errorf("git: Commit: %w", err)
+	}
 	if err := r.setRef(r.branchRef(), h); err != nil {
 		return plumbing.ZeroHash, false, err
 	}

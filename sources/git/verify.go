@@ -78,6 +78,34 @@ func (r *Repo) verifyHead(ctx context.Context, head plumbing.Hash) error {
 	return nil
 }
 
+// verifyOwn checks fgd's own new commit h as the next sync will, before
+// the branch moves to it: a signing key whose public half is not trusted
+// would otherwise push a commit that stalls every fabric of the branch.
+// It records the commit's signer. Callers hold r.mu.
+func (r *Repo) verifyOwn(h plumbing.Hash) error {
+	v := r.current().Verify
+	if v == (config.GitVerify{}) {
+		return nil
+	}
+	t, err := loadTrust(v)
+	if err != nil {
+		return err
+	}
+	c, err := r.repo.CommitObject(h)
+	if err != nil {
+		return err
+	}
+	signer, err := t.verifyCommit(c)
+	if err != nil {
+		return &KeyFileError{Key: "author.signing_key_file", Err: fmt.Errorf(
+			"fgd's own commit would fail its verification (%v): add the public key of the signing key to verify's trusted keys", err)}
+	}
+	r.signer = signer
+	return nil
+}
+
+// verifyCommits checks head, and in mode all the history below it, and
+// records the head's signer.
 func (r *Repo) verifyCommits(ctx context.Context, v config.GitVerify, head plumbing.Hash) error {
 	t, err := loadTrust(v)
 	if err != nil {

@@ -110,9 +110,9 @@ func (r *Repo) restoreVerified() {
 	}
 }
 
-// Signer names who signed the revision of the last Update: an OpenPGP key
-// ID with its user ID, or ssh principals with the key's fingerprint. It is
-// empty when the source does not verify signatures.
+// Signer names who signed the revision of the last Update or Commit: an
+// OpenPGP key ID with its user ID, or ssh principals with the key's
+// fingerprint. It is empty when the source does not verify signatures.
 func (w *Worktree) Signer() string {
 	w.r.mu.Lock()
 	defer w.r.mu.Unlock()
