@@ -359,7 +359,11 @@ func holds(path string, data []byte) (bool, error) {
 	if !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
 		return false, nil
 	}
-	old, err := os.ReadFile(path)
+	old, err := ReadRegular(path, int64(len(data)))
+	if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrSymlink) || errors.Is(err, ErrNotRegular) {
+		// It changed since the Lstat: it does not hold data.
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("read %s: %w", path, err)
 	}
@@ -367,23 +371,33 @@ func holds(path string, data []byte) (bool, error) {
 }
 
 // OpenRegular opens path for reading without following a symlink and without
-// blocking on a FIFO, and fails unless it is a regular file.
+// blocking on a FIFO, and fails unless it is a regular file: a symlink or
+// special file is refused before it is opened, with an *UnsafeFileError.
+// The folders on the way are not checked; Open checks them below a root.
 func OpenRegular(path string) (*os.File, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	f := os.NewFile(uintptr(fd), path)
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
+	if err := checkMode(path, st.Mode); err != nil {
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a regular file (%s)", fi.Mode().Type())}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) {
+			return nil, &UnsafeFileError{Path: path, Reason: ErrSymlink}
+		}
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	return f, nil
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if err := checkMode(path, st.Mode); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // tempDirs are the folders fgd writes temp files in.

@@ -80,6 +80,9 @@ func (e *ensurer) run() ([]Repair, error) {
 	if err := e.manifest(); err != nil {
 		return e.repairs, err
 	}
+	if err := e.archiveLog(); err != nil {
+		return e.repairs, err
+	}
 	return e.repairs, e.gitignore()
 }
 
@@ -91,9 +94,9 @@ const gitignoreLine = "/lock"
 // line found there.
 func (e *ensurer) gitignore() error {
 	rel := path.Join(HNPDir, ".gitignore")
-	old, err := os.ReadFile(e.abs(rel))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("fgd: read %s: %w", e.abs(rel), err)
+	old, err := e.ownFile(rel, "the .hnp/.gitignore fgd keeps")
+	if err != nil {
+		return err
 	}
 	for _, l := range strings.Split(string(old), "\n") {
 		if strings.TrimSpace(l) == gitignoreLine {
@@ -111,6 +114,52 @@ func (e *ensurer) gitignore() error {
 	}
 	_, err = WriteFileAtomic(e.abs(rel), data, 0o644)
 	return err
+}
+
+// ownFile reads one of fgd's own small files in .hnp/ under the read rule
+// (see ReadFile). What fgd must not read there (a symlink, a FIFO, a file
+// over the limit) is moved to unmanaged/ with the reason, and the file is
+// then missing: the caller writes a fresh one. A missing file reads as nil.
+func (e *ensurer) ownFile(rel, what string) ([]byte, error) {
+	data, err := ReadFile(e.root, rel, MaxSmallFileBytes)
+	var unsafe *UnsafeFileError
+	switch {
+	case err == nil:
+		return data, nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	case errors.As(err, &unsafe):
+		return nil, e.displaceOwn(rel, what, unsafe)
+	}
+	return nil, fmt.Errorf("fgd: read %s: %w", e.abs(rel), err)
+}
+
+// displaceOwn moves what stands where fgd keeps one of its files to
+// unmanaged/, saying why; a symlink is moved as a link, never read.
+func (e *ensurer) displaceOwn(rel, what string, unsafe *UnsafeFileError) error {
+	why := fmt.Sprintf("%s %s", what, strings.TrimPrefix(unsafe.Error(), unsafe.Path+" "))
+	return e.moveAside(rel, why)
+}
+
+// archiveLog checks, without reading it, that the archive log is a regular
+// file within its limit; anything else is moved to unmanaged/ and the
+// ingestion starts a fresh log.
+func (e *ensurer) archiveLog() error {
+	fi, err := os.Lstat(e.abs(ArchiveLog))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("fgd: examine %s: %w", e.abs(ArchiveLog), err)
+	case fi.Mode()&os.ModeSymlink != 0:
+		return e.displaceOwn(ArchiveLog, "the archive log", &UnsafeFileError{Path: e.abs(ArchiveLog), Reason: ErrSymlink})
+	case !fi.Mode().IsRegular():
+		return e.displaceOwn(ArchiveLog, "the archive log",
+			&UnsafeFileError{Path: e.abs(ArchiveLog), Reason: ErrNotRegular, Detail: "a " + kindOf(fi)})
+	case fi.Size() > MaxArchiveLogBytes:
+		return e.displaceOwn(ArchiveLog, "the archive log", tooLarge(e.abs(ArchiveLog), fi.Size(), MaxArchiveLogBytes).(*UnsafeFileError))
+	}
+	return nil
 }
 
 func (e *ensurer) dir(rel string) error {
@@ -171,20 +220,9 @@ func (e *ensurer) gitkeep(rel string) error {
 
 func (e *ensurer) manifest() error {
 	p := e.abs(ManifestFile)
-	var old []byte
-	fi, err := os.Lstat(p)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("fgd: examine %s: %w", p, err)
-	case !fi.Mode().IsRegular():
-		if err := e.moveAside(ManifestFile, fmt.Sprintf("a %s stood where fgd keeps its manifest", kindOf(fi))); err != nil {
-			return err
-		}
-	default:
-		if old, err = os.ReadFile(p); err != nil {
-			return fmt.Errorf("fgd: read %s: %w", p, err)
-		}
+	old, err := e.ownFile(ManifestFile, "the manifest")
+	if err != nil {
+		return err
 	}
 	data, changed, err := manifestBytes(old, e.m)
 	if err != nil {

@@ -57,7 +57,10 @@ func Acquire(ctx context.Context, root string, timeout time.Duration) (*Lock, er
 		return nil, fmt.Errorf("fgd: %s must be a folder (it holds the lock, manifest and archive); move that file away", hnp)
 	}
 	path := filepath.Join(root, LockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err := displaceLock(root); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("fgd: open lock %s: %w (it must be a regular file writable by fgd)", path, err)
 	}
@@ -73,6 +76,21 @@ func Acquire(ctx context.Context, root string, timeout time.Duration) (*Lock, er
 		return nil, fmt.Errorf("fgd: write pid to %s: %w", path, err)
 	}
 	return l, nil
+}
+
+// displaceLock moves whatever stands at .hnp/lock and is not a regular file
+// (a symlink or FIFO committed there) to unmanaged/ with a sidecar, so the
+// lock can be taken; the link is moved, never followed.
+func displaceLock(root string) error {
+	fi, err := os.Lstat(filepath.Join(root, LockFile))
+	if err != nil || fi.Mode().IsRegular() {
+		return nil
+	}
+	if err := os.Mkdir(filepath.Join(root, UnmanagedDir), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("fgd: create %s: %w", UnmanagedDir, err)
+	}
+	e := &ensurer{root: root}
+	return e.moveAside(LockFile, fmt.Sprintf("a %s stood where fgd keeps its lock file", kindOf(fi)))
 }
 
 // AcquireShared takes a shared lock on an existing .hnp/lock, read-only, so
@@ -112,7 +130,7 @@ func waitLock(ctx context.Context, f *os.File, root string, how int, timeout tim
 			f.Close()
 			return nil, fmt.Errorf("fgd: lock %s: %w", f.Name(), err)
 		}
-		if pid := readPID(f.Name()); pid > 0 {
+		if pid := HolderPID(root); pid > 0 {
 			holder = pid
 		}
 		select {
@@ -129,10 +147,8 @@ func waitLock(ctx context.Context, f *os.File, root string, how int, timeout tim
 
 // HolderPID reads the PID the current (or last) holder wrote into the lock
 // file of root, or 0.
-func HolderPID(root string) int { return readPID(filepath.Join(root, LockFile)) }
-
-func readPID(path string) int {
-	b, err := os.ReadFile(path)
+func HolderPID(root string) int {
+	b, err := ReadFile(root, LockFile, maxPIDBytes)
 	if err != nil {
 		return 0
 	}
@@ -142,6 +158,9 @@ func readPID(path string) int {
 	}
 	return pid
 }
+
+// maxPIDBytes bounds the read of the lock file: a PID and a newline.
+const maxPIDBytes = 64
 
 // Release gives the lock up. The PID is left in the file: a waiter reads it
 // only while the lock is held, and clearing it would be a write a later

@@ -30,7 +30,7 @@ const (
 // ReadManifest reads fgd's keys from root's manifest. A missing manifest is
 // not an error: it returns a zero Manifest and found false.
 func ReadManifest(root string) (m Manifest, found bool, err error) {
-	data, err := os.ReadFile(filepath.Join(root, ManifestFile))
+	data, err := ReadFile(root, ManifestFile, MaxSmallFileBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return Manifest{}, false, nil
 	}
