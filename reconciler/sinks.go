@@ -173,7 +173,12 @@ func (r *Reconciler) recordInventory(fabric, sink string, d state.Diff) error {
 
 // inventoryFile is where a sink's inventory persists.
 func (r *Reconciler) inventoryFile(fabric, sink string) string {
-	return filepath.Join(r.opts.StateDir, "inventory", fabric, sink+".json")
+	return filepath.Join(r.opts.StateDir, inventoryRel(fabric, sink))
+}
+
+// inventoryRel is inventoryFile below state_dir, for fgd.ReadFile.
+func inventoryRel(fabric, sink string) string {
+	return filepath.Join("inventory", fabric, sink+".json")
 }
 
 type savedItem struct {
@@ -217,7 +222,7 @@ func (r *Reconciler) loadInventories(f *fabric) {
 	}
 	r.removeInventoryTemps(f)
 	for _, s := range f.spec.Sinks {
-		data, err := os.ReadFile(r.inventoryFile(f.spec.Name, s.Name))
+		data, err := fgd.ReadFile(r.opts.StateDir, inventoryRel(f.spec.Name, s.Name), fgd.MaxStateFileBytes)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}

@@ -39,7 +39,7 @@ func readUnmanaged(root string) (files []state.UnmanagedFile, total int, err err
 		if len(files) < state.MaxUnmanagedListed {
 			files = append(files, state.UnmanagedFile{
 				Path:    path.Join(fgd.UnmanagedDir, name),
-				Reasons: sidecarReasons(filepath.Join(dir, name+fgd.SidecarSuffix)),
+				Reasons: sidecarReasons(root, path.Join(fgd.UnmanagedDir, name+fgd.SidecarSuffix)),
 			})
 		}
 	}
@@ -47,9 +47,11 @@ func readUnmanaged(root string) (files []state.UnmanagedFile, total int, err err
 }
 
 // sidecarReasons reads a sidecar's reasons, each as one line for an
-// operator; a missing or unreadable sidecar says so instead.
-func sidecarReasons(file string) []string {
-	b, err := os.ReadFile(file)
+// operator; a missing or unreadable sidecar says so instead. A sidecar that
+// is a symlink, not a regular file or too large is never read.
+func sidecarReasons(root, rel string) []string {
+	file := filepath.Join(root, filepath.FromSlash(rel))
+	b, err := fgd.ReadFile(root, rel, fgd.MaxSmallFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return []string{"no " + filepath.Base(file) + " beside it: fgd did not put it there, or its sidecar was removed"}
 	}

@@ -74,7 +74,7 @@ type archiveLog struct {
 // O(history) once.
 func readArchiveLog(root string, dry bool) (*archiveLog, *fgd.Repair, error) {
 	p := filepath.Join(root, filepath.FromSlash(fgd.ArchiveLog))
-	data, err := os.ReadFile(p)
+	data, err := fgd.ReadFile(root, fgd.ArchiveLog, fgd.MaxArchiveLogBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return &archiveLog{}, nil, nil
 	}

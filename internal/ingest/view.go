@@ -45,7 +45,7 @@ func (v *view) managedKey(rel string) (key string, ok bool) {
 	if p, found := v.over[rel]; found {
 		return p.key, p.key != ""
 	}
-	data, err := os.ReadFile(v.abs(rel))
+	data, err := fgd.ReadFile(v.root, rel, fgd.MaxInputBytes)
 	if err != nil {
 		return "", false
 	}

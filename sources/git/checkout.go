@@ -14,6 +14,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/fgdproject/fgd/internal/fgd"
 )
 
 // entry is a file of a commit's tree: a blob (regular, executable or
@@ -163,7 +165,7 @@ func (r *Repo) sameFile(p string, d fs.DirEntry, e entry) (bool, error) {
 		if (fi.Mode()&0o100 != 0) != (e.mode == filemode.Executable) {
 			return false, nil
 		}
-		if data, err = os.ReadFile(p); err != nil {
+		if data, err = fgd.ReadRegular(p, maxBlobBytes); err != nil {
 			return false, err
 		}
 	default:

@@ -131,6 +131,10 @@ func subtree(r *Repo, t *object.Tree, parts []string) (*object.Tree, error) {
 	return t, nil
 }
 
+// maxBlobBytes bounds a file of the working tree read into memory to be
+// stored or compared; far above any FGD file, it only stops a runaway read.
+const maxBlobBytes = 1 << 30
+
 // buildTree stores the blobs and trees of the directory dir and returns its
 // tree hash, or the zero hash when it holds no file. Submodules of old (the
 // directory's tree in the parent commit) are kept; a .git is never recorded.
@@ -191,7 +195,9 @@ func (r *Repo) buildTree(dir string, old *object.Tree) (plumbing.Hash, error) {
 			}
 			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Symlink, Hash: h})
 		case t.IsRegular():
-			data, err := os.ReadFile(p)
+			// The file itself must not have turned into a symlink or FIFO
+			// since it was listed; the folders on the way were walked here.
+			data, err := fgd.ReadRegular(p, maxBlobBytes)
 			if err != nil {
 				return plumbing.ZeroHash, err
 			}
