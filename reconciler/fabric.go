@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/ingest"
 	"github.com/fgdproject/fgd/internal/resilience"
 )
 
@@ -41,6 +42,9 @@ type fabric struct {
 	// files, listed at revision unmanagedRev.
 	unmanagedLoaded bool
 	unmanagedRev    string
+	// managed remembers the managed files found valid, so a sync over an
+	// unchanged managed/ parses none of them again.
+	managed *ingest.ManagedCache
 	// failures counts the syncs failed in a row; retry is the timer of the
 	// sync that follows a failed one (nil when none is due).
 	failures int
@@ -62,12 +66,13 @@ func (f *fabric) setVerified(rev string) bool {
 
 func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.WaitGroup) (*fabric, error) {
 	f := &fabric{
-		spec: spec,
-		r:    r,
-		log:  r.log.With("fabric", spec.Name),
-		wake: make(chan struct{}, 1),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+		spec:    spec,
+		r:       r,
+		log:     r.log.With("fabric", spec.Name),
+		wake:    make(chan struct{}, 1),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		managed: ingest.NewManagedCache(),
 	}
 	var src Source
 	if spec.NewSource != nil {

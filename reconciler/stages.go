@@ -57,9 +57,10 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		Gate:        gate,
 		LockTimeout: r.opts.LockTimeout,
 		// The ingest line names the fabric itself.
-		Logger: r.log,
-		Now:    r.opts.Now,
-		Settle: f.spec.Settle,
+		Logger:       r.log,
+		Now:          r.opts.Now,
+		Settle:       f.spec.Settle,
+		ManagedCache: f.managed,
 		Progress: func(stage string) {
 			switch stage {
 			case ingest.StageDiscovering:
@@ -87,7 +88,7 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 	// the sync: managed files edited by hand in a dir fabric are then seen.
 	rev := run.status().Revision
 	if rep.Changed || !f.isDesiredLoaded(rev) || run.byOperator() {
-		if err := r.storeDesired(f.spec.Name, rev, root); err != nil {
+		if err := r.storeDesired(f, rev, root); err != nil {
 			return rep, err
 		}
 		f.mu.Lock()

@@ -148,13 +148,15 @@ func (r *Reconciler) storeOutcome(st SyncStatus) {
 	r.event(st.Fabric, state.EventSyncFailed, data)
 }
 
-// storeDesired replaces the fabric's desired set with its managed tree.
-func (r *Reconciler) storeDesired(fabric, revision, root string) error {
+// storeDesired replaces the fabric's desired set with its managed tree,
+// validated (ReadManaged): only Hedgehog resources ever reach a sink.
+func (r *Reconciler) storeDesired(f *fabric, revision, root string) error {
 	s := r.opts.Store
 	if s == nil {
 		return nil
 	}
-	managed, err := ingest.ReadManaged(root)
+	fabric := f.spec.Name
+	managed, err := ingest.ReadManaged(root, r.opts.Registry, f.managed)
 	if err != nil {
 		return fmt.Errorf("read the desired set: %w", err)
 	}

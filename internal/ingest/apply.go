@@ -34,6 +34,7 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 	if err := mb.Commit(); err != nil {
 		return changed, err
 	}
+	p.remember(paths, b)
 
 	// (2) unmanaged files and their sidecars, in file order.
 	failed := map[string]bool{}
@@ -132,6 +133,24 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 		dirs[filepath.Dir(abs)] = true
 	}
 	return changed, fgd.SyncDirs(dirs)
+}
+
+// remember tells the managed cache that the managed files just written are
+// valid: they are fgd's own normalized output of validated resources, so
+// the next sync need not parse them again. The desired set still checks
+// their content hash against what is remembered.
+func (p *planner) remember(paths []string, b *batch) {
+	if p.cache == nil {
+		return
+	}
+	for _, mp := range paths {
+		c, ok := p.claims[p.holder[mp]]
+		fi, err := os.Lstat(p.v.abs(mp))
+		if !ok || err != nil || fi.Size() != int64(len(b.managed[mp])) {
+			continue
+		}
+		p.cache.put(mp, validEntry{stamp: managedStampOf(fi), sum: sumOf(b.managed[mp]), id: c.res.id})
+	}
 }
 
 // isNoSpace reports whether err comes from a full filesystem or an

@@ -121,7 +121,7 @@ func examine(root string, c candidate, reg *resource.Registry, o Options) examin
 			Hint:    "put a regular file with the content into raw/ instead of a link"}
 		return e
 	}
-	f, err := fgd.OpenRegular(abs)
+	f, err := fgd.Open(root, c.rel)
 	if err != nil {
 		e.fatal = unreadable(c.rel, err)
 		return e
@@ -148,10 +148,16 @@ func examine(root string, c candidate, reg *resource.Registry, o Options) examin
 		return e
 	}
 	e.data, e.sum = data, sha256.Sum256(data)
-	docs, err := resource.ParseFile(data, o.Limits)
+	e.parse(reg, o.Limits, o.Fabric)
+	return e
+}
+
+// parse parses and validates e.data, document by document.
+func (e *examined) parse(reg *resource.Registry, lim resource.Limits, fabric string) {
+	docs, err := resource.ParseFile(e.data, lim)
 	if err != nil {
 		e.fileIssue = asIssue(err)
-		return e
+		return
 	}
 	for _, d := range docs {
 		if d.Empty {
@@ -161,14 +167,13 @@ func examine(root string, c candidate, reg *resource.Registry, o Options) examin
 		if d.Err != nil {
 			dr.issues = []resource.Issue{*d.Err}
 		} else {
-			dr.res, dr.issues = decode(reg, d, c.rel, o.Fabric)
+			dr.res, dr.issues = decode(reg, d, e.c.rel, fabric)
 		}
 		for i := range dr.issues {
 			dr.issues[i].Document = d.Index
 		}
 		e.docs = append(e.docs, dr)
 	}
-	return e
 }
 
 // decode validates and normalizes one document.

@@ -108,18 +108,20 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 		rep.Changed = rep.Changed || !o.DryRun
 	}
 	o.Progress(StageDiscovering)
-	cands, skipped, errs := discover(root)
-	rep.Skipped = append(rep.Skipped, skipped...)
-	cands, rep.Deferred = settled(cands, o.Settle, time.Now())
-	if rep.Deferred == nil {
-		rep.Deferred = []Skipped{}
-	}
-	rep.Errors = append(rep.Errors, errs...)
-	rep.Failed += len(errs)
 	p := newPlanner(root, o.Fabric, o.Now(), log, rep)
 	p.workers = o.Workers
 	p.beforeRemove = o.beforeRemove
-	p.stamps = make(map[string]fileStamp, len(cands))
+	p.cache = o.ManagedCache
+	p.stamps = map[string]fileStamp{}
+	if err := p.untrustManaged(ctx, reg, o); err != nil {
+		return rep, err
+	}
+	cands, skipped, errs := discover(root)
+	rep.Skipped = append(rep.Skipped, skipped...)
+	cands, deferred := settled(cands, o.Settle, time.Now())
+	rep.Deferred = append(rep.Deferred, deferred...)
+	rep.Errors = append(rep.Errors, errs...)
+	rep.Failed += len(errs)
 	for _, c := range cands {
 		p.stamps[c.rel] = c.stamp
 	}
@@ -190,6 +192,47 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 		"created", rep.Created, "updated", rep.Updated, "unchanged", rep.Unchanged, "unmanaged", rep.Unmanaged,
 		"conflicts", len(rep.Conflicts), "failed", rep.Failed, "changed", rep.Changed, "took", time.Since(start).Round(time.Millisecond).String())
 	return rep, nil
+}
+
+// untrustManaged validates managed/ (see checkManaged) before raw/ is
+// ingested, and routes each file that fails to unmanaged/ with its reasons,
+// like a rejected raw file: a raw file can then take its path.
+func (p *planner) untrustManaged(ctx context.Context, reg *resource.Registry, o Options) error {
+	bad, deferred, err := checkManaged(ctx, p.root, reg, o)
+	if err != nil {
+		return fmt.Errorf("fgd: validate %s: %w", fgd.ManagedDir, err)
+	}
+	p.rep.Deferred = append(p.rep.Deferred, deferred...)
+	if len(bad) == 0 {
+		return nil
+	}
+	for _, e := range bad {
+		p.stamps[e.c.rel] = e.c.stamp
+	}
+	b, err := p.plan(bad)
+	if err != nil {
+		return err
+	}
+	for _, e := range bad {
+		if e.fatal == nil {
+			// Moved away: a raw file may claim the path (in a dry run too).
+			p.before[e.c.rel] = before{}
+		}
+	}
+	if len(b.remove) > 0 {
+		p.rep.Changed = true
+	}
+	if o.DryRun {
+		return nil
+	}
+	release := o.Gate()
+	changed, err := p.apply(b)
+	release()
+	p.rep.Changed = p.rep.Changed || changed
+	if err != nil {
+		return fmt.Errorf("fgd: ingest of %s stopped (a re-run finishes it): %w", p.root, err)
+	}
+	return nil
 }
 
 // examinedBatch is cands[first:last] after the parallel read and validation.

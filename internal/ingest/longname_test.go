@@ -45,7 +45,7 @@ func TestLongNameIngests(t *testing.T) {
 	checkNameLengths(t, root)
 
 	// Each identity reads back from its managed file with its full name.
-	ms, err := ReadManaged(root)
+	ms, err := ReadManaged(root, registry(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,16 +8,18 @@ import (
 	"testing"
 
 	"github.com/fgdproject/fgd/internal/resource"
+	"github.com/fgdproject/fgd/internal/testdocs"
 )
 
 // netboxFGD lays out an FGD the way the Hedgehog NetBox plugin leaves one:
-// its 12 managed folders (some with files), its own manifest keys, YAML in
+// its 12 managed folders (some with files, valid: the plugin writes what
+// the schemas accept), its own manifest keys, YAML in
 // the root, in raw/ and in a subfolder, a Gateway document and a README.
 func netboxFGD(t *testing.T, root string) {
 	for _, d := range resource.KindDirs() {
 		os.MkdirAll(filepath.Join(root, "managed", d), 0o755)
 	}
-	write(t, filepath.Join(root, "managed/vpcs/vpc-1.yaml"), corpusFile(t, "docs__docs__user-guide__vpcs.md__L8__vpc.yaml"))
+	write(t, filepath.Join(root, "managed/vpcs/vpc-1.yaml"), []byte(testdocs.VPC("vpc-1")))
 	write(t, filepath.Join(root, ".hnp/manifest.yaml"), []byte("# Hedgehog NetBox plugin\nplugin_version: 0.4.2\nnetbox_fabric_id: 17\nfabric: dc1\ngit:\n  branch: main\n"))
 	write(t, filepath.Join(root, "README.md"), []byte("# dc1\nmanaged by NetBox\n"))
 	write(t, filepath.Join(root, ".hnp/archive-log.yaml"), []byte(netboxArchiveLog))
@@ -95,7 +97,7 @@ func TestNetBoxOnboarding(t *testing.T) {
 		t.Errorf("fgd's archive log was not started: %q", b)
 	}
 	// The plugin's pre-existing managed file is left as it was.
-	if b, _ := os.ReadFile(filepath.Join(root, "managed/vpcs/vpc-1.yaml")); string(b) != string(corpusFile(t, "docs__docs__user-guide__vpcs.md__L8__vpc.yaml")) {
+	if b, _ := os.ReadFile(filepath.Join(root, "managed/vpcs/vpc-1.yaml")); string(b) != testdocs.VPC("vpc-1") {
 		t.Error("a pre-existing managed file was rewritten")
 	}
 	// And a second sync finds nothing to do.

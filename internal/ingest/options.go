@@ -49,6 +49,10 @@ type Options struct {
 	// beforeRemove, in tests only, runs just before the originals of a batch
 	// are removed: it plays a writer that is still at work.
 	beforeRemove func()
+	// ManagedCache, when set, remembers the managed files found valid
+	// across runs, so an unchanged managed/ is not parsed again; nil
+	// validates every managed file on every run.
+	ManagedCache *ManagedCache
 	// Now is the clock for the "when" of sidecars and archive-log records.
 	Now func() time.Time
 }

@@ -64,6 +64,8 @@ type planner struct {
 	before  map[string]before      // managed path → state before the run
 	files   map[string]int         // original → index in rep.Files
 	stamps  map[string]fileStamp   // original → as discovery saw it
+	// cache is Options.ManagedCache.
+	cache *ManagedCache
 	// beforeRemove is Options.beforeRemove (tests only).
 	beforeRemove func()
 }
