@@ -79,7 +79,7 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		}
 	}
 	if err != nil {
-		return rep, localFailure(f, fmt.Errorf("ingest %s: %w", root, err))
+		return rep, localFailure(f, unsafeFile(fmt.Errorf("ingest %s: %w", root, err)))
 	}
 	r.countResources(f.spec.Name, root)
 	// The desired set is re-read when ingestion changed managed/, for a
@@ -89,7 +89,7 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 	rev := run.status().Revision
 	if rep.Changed || !f.isDesiredLoaded(rev) || run.byOperator() {
 		if err := r.storeDesired(f, rev, root); err != nil {
-			return rep, err
+			return rep, unsafeFile(err)
 		}
 		f.mu.Lock()
 		f.desiredLoaded, f.desiredRev = true, rev

@@ -50,6 +50,9 @@ func (e *LockedError) Error() string {
 // While another holds it, Acquire retries until timeout or ctx ends.
 func Acquire(ctx context.Context, root string, timeout time.Duration) (*Lock, error) {
 	hnp := filepath.Join(root, HNPDir)
+	if err := displaceOdd(root); err != nil {
+		return nil, err
+	}
 	if err := os.Mkdir(hnp, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("fgd: create %s for the lock: %w", hnp, err)
 	}
@@ -57,9 +60,6 @@ func Acquire(ctx context.Context, root string, timeout time.Duration) (*Lock, er
 		return nil, fmt.Errorf("fgd: %s must be a folder (it holds the lock, manifest and archive); move that file away", hnp)
 	}
 	path := filepath.Join(root, LockFile)
-	if err := displaceLock(root); err != nil {
-		return nil, err
-	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("fgd: open lock %s: %w (it must be a regular file writable by fgd)", path, err)
@@ -78,19 +78,26 @@ func Acquire(ctx context.Context, root string, timeout time.Duration) (*Lock, er
 	return l, nil
 }
 
-// displaceLock moves whatever stands at .hnp/lock and is not a regular file
-// (a symlink or FIFO committed there) to unmanaged/ with a sidecar, so the
-// lock can be taken; the link is moved, never followed.
-func displaceLock(root string) error {
-	fi, err := os.Lstat(filepath.Join(root, LockFile))
-	if err != nil || fi.Mode().IsRegular() {
+// displaceOdd moves what stands where fgd needs the folder .hnp or its lock
+// file (a symlink, a FIFO, a file committed there) to unmanaged/ with a
+// sidecar, so the lock can be taken; a link is moved, never followed. It
+// makes sure unmanaged/ is a real folder first, as Ensure does.
+func displaceOdd(root string) error {
+	hnp, err := os.Lstat(filepath.Join(root, HNPDir))
+	hnpOdd := err == nil && !hnp.IsDir()
+	lock, err := os.Lstat(filepath.Join(root, LockFile))
+	lockOdd := !hnpOdd && err == nil && !lock.Mode().IsRegular()
+	if !hnpOdd && !lockOdd {
 		return nil
 	}
-	if err := os.Mkdir(filepath.Join(root, UnmanagedDir), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("fgd: create %s: %w", UnmanagedDir, err)
+	e := &ensurer{root: root, created: map[string]bool{}}
+	if err := e.dir(UnmanagedDir); err != nil {
+		return err
 	}
-	e := &ensurer{root: root}
-	return e.moveAside(LockFile, fmt.Sprintf("a %s stood where fgd keeps its lock file", kindOf(fi)))
+	if hnpOdd {
+		return e.moveAside(HNPDir, fmt.Sprintf("a %s stood where the FGD layout needs the folder %s", kindOf(hnp), HNPDir))
+	}
+	return e.moveAside(LockFile, fmt.Sprintf("a %s stood where fgd keeps its lock file", kindOf(lock)))
 }
 
 // AcquireShared takes a shared lock on an existing .hnp/lock, read-only, so

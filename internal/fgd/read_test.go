@@ -190,3 +190,26 @@ func readTree(t *testing.T, root string) map[string]string {
 	}
 	return out
 }
+
+// TestAcquireMovesASymlinkedHNPAside: a .hnp that is a symlink to a folder
+// elsewhere is moved to unmanaged/ as a link before the lock is taken, so
+// fgd never writes its lock, manifest or archive through it.
+func TestAcquireMovesASymlinkedHNPAside(t *testing.T) {
+	root := t.TempDir()
+	elsewhere := t.TempDir()
+	must(t, os.Symlink(elsewhere, filepath.Join(root, HNPDir)))
+	lock, err := Acquire(context.Background(), root, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	if fi, err := os.Lstat(filepath.Join(root, HNPDir)); err != nil || !fi.IsDir() {
+		t.Fatalf(".hnp is not a folder: %v", err)
+	}
+	if fi, err := os.Lstat(filepath.Join(root, UnmanagedDir, ".hnp")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was not moved to unmanaged/: %v", err)
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+		t.Fatalf("fgd wrote through the link: %v", ents)
+	}
+}
