@@ -51,7 +51,7 @@ func readUnmanaged(root string) (files []state.UnmanagedFile, total int, err err
 // is a symlink, not a regular file or too large is never read.
 func sidecarReasons(root, rel string) []string {
 	file := filepath.Join(root, filepath.FromSlash(rel))
-	b, err := fgd.ReadFile(root, rel, fgd.MaxSmallFileBytes)
+	b, err := fgd.ReadFile(root, rel, fgd.MaxInputBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return []string{"no " + filepath.Base(file) + " beside it: fgd did not put it there, or its sidecar was removed"}
 	}

@@ -32,11 +32,11 @@ var (
 
 // Read limits of the files fgd reads.
 const (
-	// MaxInputBytes bounds a YAML file fgd parses (raw/, managed/): the
-	// limit of resource.Limits.
+	// MaxInputBytes bounds a YAML file fgd parses (raw/, managed/, the
+	// sidecars of unmanaged/): the limit of resource.Limits.
 	MaxInputBytes = resource.DefaultMaxFileBytes
 	// MaxSmallFileBytes bounds fgd's own small files: the manifest,
-	// .hnp/.gitignore, sidecars, the lock.
+	// .hnp/.gitignore, the lock.
 	MaxSmallFileBytes = 1 << 20
 	// MaxArchiveLogBytes bounds .hnp/archive-log.yaml, which grows by one
 	// record per ingested original.
