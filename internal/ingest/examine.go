@@ -232,8 +232,10 @@ func (e examined) hashRest(f *os.File, head []byte) examined {
 func unreadable(rel string, err error) *ErrorItem {
 	hint := "make it readable by fgd (for example chmod a+r), or move it out of the FGD"
 	switch {
-	case errors.Is(err, syscall.ELOOP):
-		hint = "it turned into a symlink while fgd was reading; it is handled on the next run"
+	case errors.Is(err, syscall.ELOOP) || errors.Is(err, fgd.ErrSymlink):
+		hint = "it (or a folder on its way) turned into a symlink while fgd was reading; it is handled on the next run"
+	case errors.Is(err, fgd.ErrNotRegular):
+		hint = "it turned into a FIFO, socket, device or folder while fgd was reading; it is handled on the next run"
 	case errors.Is(err, os.ErrNotExist):
 		hint = "it disappeared while fgd was reading; nothing to do"
 	}
