@@ -66,14 +66,14 @@ func (f *fabric) setVerified(rev string) bool {
 
 func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.WaitGroup) (*fabric, error) {
 	f := &fabric{
-		spec:    spec,
-		r:       r,
-		log:     r.log.With("fabric", spec.Name),
-		wake:    make(chan struct{}, 1),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
-		managed: ingest.NewManagedCache(),
+		spec: spec,
+		r:    r,
+		log:  r.log.With("fabric", spec.Name),
+		wake: make(chan struct{}, 1),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
 	}
+	f.managed = ingest.NewManagedCache()
 	var src Source
 	if spec.NewSource != nil {
 		s, err := spec.NewSource(f.trigger)

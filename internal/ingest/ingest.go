@@ -25,6 +25,9 @@ import (
 // unreadable FGD, a failed write); per-file problems are in the Report.
 // With an error the Report may be nil, or hold what was done until then.
 //
+// Before raw/ is looked at, managed/ is validated like raw/ (see
+// checkManaged): its files that fail go to unmanaged/ as a first batch.
+//
 // Crash safety. Files are taken in batches, in ascending path order; each
 // batch is planned whole, then written in this order:
 //
