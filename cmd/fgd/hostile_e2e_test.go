@@ -120,6 +120,10 @@ fabrics:
 			t.Errorf("GET %s: %d, holds the secret: %v", p, code, strings.Contains(b, hostileMarker))
 		}
 	}
+	// The linked sidecar is listed with why it was not read.
+	if _, b := d.Get("/api/v1/fabrics/hostile"); !strings.Contains(b, "unmanaged/x.yaml") || !strings.Contains(b, "which fgd never follows") {
+		t.Errorf("the API does not say the sidecar of unmanaged/x.yaml is a link it did not read:\n%s", b)
+	}
 	if strings.Contains(d.Log(), hostileMarker) {
 		t.Error("the secret is in the daemon's log")
 	}
