@@ -127,8 +127,15 @@ func TestLockContextAndSharedWithoutFile(t *testing.T) {
 	if _, err := Acquire(ctx, root, time.Minute); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Acquire with a cancelled ctx: %v", err)
 	}
+	// A file standing where .hnp must be is moved to unmanaged/, as Ensure
+	// moves anything standing where a layout folder must be.
 	mustWrite(t, root+"/x/.hnp", "a file")
-	if _, err := Acquire(context.Background(), root+"/x", time.Second); err == nil || !strings.Contains(err.Error(), "must be a folder") {
+	other, err := Acquire(context.Background(), root+"/x", time.Second)
+	if err != nil {
 		t.Fatalf("Acquire with .hnp a file: %v", err)
+	}
+	defer other.Release()
+	if b, err := os.ReadFile(root + "/x/unmanaged/.hnp"); err != nil || string(b) != "a file" {
+		t.Fatalf("the file .hnp was not moved to unmanaged/: %q %v", b, err)
 	}
 }

@@ -42,7 +42,7 @@ func ReadManaged(root string, reg *resource.Registry, cache *ManagedCache) ([]Ma
 	var out []Managed
 	for _, k := range resource.Kinds() {
 		dir := filepath.Join(root, fgd.ManagedDir, k.Dir)
-		entries, err := os.ReadDir(dir)
+		entries, err := listKindDir(root, path.Join(fgd.ManagedDir, k.Dir))
 		if os.IsNotExist(err) {
 			continue
 		}

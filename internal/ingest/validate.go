@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -124,9 +125,9 @@ func checkManaged(ctx context.Context, root string, reg *resource.Registry, o Op
 	var cands []candidate
 	for _, dir := range resource.KindDirs() {
 		rel := path.Join(fgd.ManagedDir, dir)
-		entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(rel)))
-		if os.IsNotExist(err) {
-			continue
+		entries, err := listKindDir(root, rel)
+		if os.IsNotExist(err) || errors.Is(err, fgd.ErrNotRegular) {
+			continue // Ensure creates (or moves aside) the folder
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("list %s: %w", rel, err)
@@ -152,6 +153,21 @@ func checkManaged(ctx context.Context, root string, reg *resource.Registry, o Op
 		bad = append(bad, e)
 	}
 	return bad, deferred, nil
+}
+
+// listKindDir lists a kind folder of managed/, which must be a real folder:
+// a symlink there (only in a dry run, since Ensure moves it aside) is not
+// listed, so not even the names of what it points to are read.
+func listKindDir(root, rel string) ([]fs.DirEntry, error) {
+	dir := filepath.Join(root, filepath.FromSlash(rel))
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, &fgd.UnsafeFileError{Path: dir, Reason: fgd.ErrNotRegular, Detail: "expected a folder"}
+	}
+	return os.ReadDir(dir)
 }
 
 // managedCandidate is the candidate for a kind folder's entry d, or false
