@@ -137,19 +137,16 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 
 // remember tells the managed cache that the managed files just written are
 // valid: they are fgd's own normalized output of validated resources, so
-// the next sync need not parse them again. The desired set still checks
-// their content hash against what is remembered.
+// the next sync need not parse them again (reading them back from the page
+// cache costs far less than parsing).
 func (p *planner) remember(paths []string, b *batch) {
 	if p.cache == nil {
 		return
 	}
 	for _, mp := range paths {
-		c, ok := p.claims[p.holder[mp]]
-		fi, err := os.Lstat(p.v.abs(mp))
-		if !ok || err != nil || fi.Size() != int64(len(b.managed[mp])) {
-			continue
+		if c, ok := p.claims[p.holder[mp]]; ok {
+			p.cache.putRead(p.root, mp, sumOf(b.managed[mp]), c.res.id)
 		}
-		p.cache.put(mp, validEntry{stamp: managedStampOf(fi), sum: sumOf(b.managed[mp]), id: c.res.id})
 	}
 }
 

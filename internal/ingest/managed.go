@@ -67,6 +67,8 @@ func ReadManaged(root string, reg *resource.Registry, cache *ManagedCache) ([]Ma
 // readManagedFile reads and checks one file of the desired set.
 func readManagedFile(root, rel string, k resource.KindInfo, reg *resource.Registry, cache *ManagedCache) (Managed, error) {
 	const fix = "a sync moves it to unmanaged/; fgd writes only valid resources there"
+	// Stamped before it is read: see ManagedCache.putRead.
+	fi, statErr := os.Lstat(filepath.Join(root, filepath.FromSlash(rel)))
 	body, err := fgd.ReadFile(root, rel, fgd.MaxInputBytes)
 	if err != nil {
 		return Managed{}, fmt.Errorf("read %s: %w", rel, err)
@@ -80,7 +82,7 @@ func readManagedFile(root, rel string, k resource.KindInfo, reg *resource.Regist
 			return Managed{}, fmt.Errorf("%s: not a valid managed resource: %s (%s)", rel, firstReason(e), fix)
 		}
 		id = e.docs[0].res.id
-		if fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel))); err == nil {
+		if statErr == nil {
 			cache.put(rel, validEntry{stamp: managedStampOf(fi), sum: sum, id: id})
 		}
 	}

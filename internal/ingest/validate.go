@@ -97,6 +97,24 @@ func (c *ManagedCache) put(rel string, e validEntry) {
 	c.valid[rel] = e
 }
 
+// putRead remembers the file at rel as valid when it holds content with
+// sum, checking it on disk: its stamp is taken before it is read back, so
+// a write at any moment after leaves the cache behind, never ahead.
+func (c *ManagedCache) putRead(root, rel string, sum fgd.Sum, id resource.Identity) {
+	if c == nil {
+		return
+	}
+	fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	data, err := fgd.ReadFile(root, rel, fgd.MaxInputBytes)
+	if err != nil || sumOf(data) != sum {
+		return
+	}
+	c.put(rel, validEntry{stamp: managedStampOf(fi), sum: sum, id: id})
+}
+
 func (c *ManagedCache) forget(rel string) {
 	if c == nil {
 		return
@@ -123,6 +141,10 @@ func (c *ManagedCache) count() {
 // reported, as in raw/.
 func checkManaged(ctx context.Context, root string, reg *resource.Registry, o Options) (bad []examined, deferred []Skipped, err error) {
 	var cands []candidate
+	// stamps are the files as listed, before they are read: a write after
+	// that changes the change time, so what the cache remembers is never
+	// newer than what was validated.
+	stamps := map[string]managedStamp{}
 	for _, dir := range resource.KindDirs() {
 		rel := path.Join(fgd.ManagedDir, dir)
 		entries, err := listKindDir(root, rel)
@@ -133,19 +155,22 @@ func checkManaged(ctx context.Context, root string, reg *resource.Registry, o Op
 			return nil, nil, fmt.Errorf("list %s: %w", rel, err)
 		}
 		for _, d := range entries {
-			if c, ok := managedCandidate(rel, d, o.ManagedCache); ok {
+			if c, st, ok := managedCandidate(rel, d, o.ManagedCache); ok {
 				cands = append(cands, c)
+				stamps[c.rel] = st
 			}
 		}
 	}
 	cands, deferred = settled(cands, o.Settle, time.Now())
-	for i, e := range examineAll(ctx, root, cands, reg, o) {
+	results := examineAll(ctx, root, cands, reg, o)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	for i, e := range results {
 		if e.c.kind == entryYAML && e.fatal == nil && e.fileIssue == nil {
 			o.ManagedCache.count()
 			if judgeManaged(&e) {
-				if fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(e.c.rel))); err == nil {
-					o.ManagedCache.put(e.c.rel, validEntry{stamp: managedStampOf(fi), sum: e.sum, id: e.docs[0].res.id})
-				}
+				o.ManagedCache.put(e.c.rel, validEntry{stamp: stamps[e.c.rel], sum: e.sum, id: e.docs[0].res.id})
 				continue
 			}
 		}
@@ -173,21 +198,22 @@ func listKindDir(root, rel string) ([]fs.DirEntry, error) {
 // managedCandidate is the candidate for a kind folder's entry d, or false
 // when there is nothing to check: a dotfile (.gitkeep, fgd's temp files), a
 // folder, or a file unchanged since it was found valid.
-func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate, bool) {
+func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate, managedStamp, bool) {
 	name := d.Name()
 	if strings.HasPrefix(name, ".") || d.IsDir() {
-		return candidate{}, false
+		return candidate{}, managedStamp{}, false
 	}
 	c := candidate{rel: path.Join(dir, name), mode: d.Type()}
+	var st managedStamp
 	switch t := d.Type(); {
 	case t.IsRegular():
 		fi, err := d.Info()
 		if err != nil {
 			// Gone meanwhile; examine reports anything else.
-			return c, !os.IsNotExist(err)
+			return c, st, !os.IsNotExist(err)
 		}
-		if cache.byStamp(c.rel, managedStampOf(fi)) {
-			return candidate{}, false
+		if st = managedStampOf(fi); cache.byStamp(c.rel, st) {
+			return candidate{}, st, false
 		}
 		c.kind, c.size, c.stamp = entryYAML, fi.Size(), stampOf(fi)
 	case t&fs.ModeSymlink != 0:
@@ -195,7 +221,7 @@ func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate
 	default:
 		c.kind = entrySpecial
 	}
-	return c, true
+	return c, st, true
 }
 
 // judgeManaged reports whether e, a parsed file of managed/, is exactly one
