@@ -79,6 +79,9 @@ func (r *Reconciler) reconcileStage(ctx context.Context, f *fabric, run *syncRun
 	if err != nil {
 		return err
 	}
+	if err := onlyFabricKinds(desired); err != nil {
+		return err
+	}
 	var errs []error
 	for _, s := range f.spec.Sinks {
 		st, err := r.applySink(ctx, f, run, s, desired)

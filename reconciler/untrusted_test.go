@@ -8,6 +8,7 @@ import (
 
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/resilience"
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // A file fgd refused to read stalls the fabric with a remediation naming
@@ -29,5 +30,24 @@ func TestUnsafeFileStallsTheFabric(t *testing.T) {
 	waiting := resilience.Waiting(refused, 0)
 	if got := unsafeFile(waiting); got != waiting {
 		t.Errorf("a classified error was reclassified: %v", got)
+	}
+}
+
+// Only the 12 Hedgehog kinds, each from its own folder, pass the last check
+// before the sinks.
+func TestOnlyFabricKindsReachASink(t *testing.T) {
+	vpc := &state.Resource{Key: "vpc.githedgehog.com/VPC/default/v1", Kind: "VPC", Path: "managed/vpcs/v1.yaml"}
+	if err := onlyFabricKinds([]*state.Resource{vpc}); err != nil {
+		t.Fatalf("a VPC was refused: %v", err)
+	}
+	for _, bad := range []*state.Resource{
+		{Key: "rbac.authorization.k8s.io/ClusterRoleBinding/default/evil", Kind: "ClusterRoleBinding", Path: "managed/vpcs/evil.yaml"},
+		{Key: "wiring.githedgehog.com/VPC/default/v1", Kind: "VPC", Path: "managed/vpcs/v1.yaml"},
+		{Key: "vpc.githedgehog.com/VPC/default/v1", Kind: "VPC", Path: "managed/switches/v1.yaml"},
+	} {
+		err := onlyFabricKinds([]*state.Resource{vpc, bad})
+		if resilience.ClassOf(err) != resilience.ClassStalled {
+			t.Errorf("%s from %s: %v, want a stalled refusal", bad.Key, bad.Path, err)
+		}
 	}
 }
