@@ -157,7 +157,7 @@ func (e *ensurer) archiveLog() error {
 		return e.displaceOwn(ArchiveLog, "the archive log",
 			&UnsafeFileError{Path: e.abs(ArchiveLog), Reason: ErrNotRegular, Detail: "a " + kindOf(fi)})
 	case fi.Size() > MaxArchiveLogBytes:
-		return e.displaceOwn(ArchiveLog, "the archive log", tooLarge(e.abs(ArchiveLog), fi.Size(), MaxArchiveLogBytes).(*UnsafeFileError))
+		return e.displaceOwn(ArchiveLog, "the archive log", tooLarge(e.abs(ArchiveLog), fi.Size(), MaxArchiveLogBytes))
 	}
 	return nil
 }

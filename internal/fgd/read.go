@@ -110,7 +110,7 @@ func readLimited(f *os.File, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-func tooLarge(p string, size, limit int64) error {
+func tooLarge(p string, size, limit int64) *UnsafeFileError {
 	return &UnsafeFileError{Path: p, Reason: ErrTooLarge, Detail: fmt.Sprintf("%d bytes or more, the limit is %d", size, limit)}
 }
 
