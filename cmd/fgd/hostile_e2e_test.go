@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 
@@ -84,14 +85,15 @@ fabrics:
 
 	// The links were moved to unmanaged/ as links; fgd wrote its own files.
 	tree := gittest.Git(t, remote.Dir(), "ls-tree", "-r", "refs/heads/main", "fgd/")
-	for _, want := range []string{
-		"100644 blob .*fgd/.hnp/.gitignore", "100644 blob .*fgd/.hnp/manifest.yaml",
-		"120000 blob .*fgd/unmanaged/.hnp__.gitignore", "120000 blob .*fgd/unmanaged/.hnp__manifest.yaml",
-		"120000 blob .*fgd/unmanaged/.hnp__archive-log.yaml", "120000 blob .*fgd/unmanaged/managed__vpcs__x.yaml",
-		"100644 blob .*fgd/unmanaged/managed__vpcs__evil.yaml", "100644 blob .*fgd/managed/vpcs/vpc-a.yaml",
+	unmanaged := func(rel string) string { return "fgd/unmanaged/" + fgd.SourceName(rel) }
+	for path, mode := range map[string]string{
+		"fgd/.hnp/.gitignore": "100644", "fgd/.hnp/manifest.yaml": "100644", "fgd/managed/vpcs/vpc-a.yaml": "100644",
+		unmanaged(".hnp/.gitignore"): "120000", unmanaged(".hnp/manifest.yaml"): "120000",
+		unmanaged(".hnp/archive-log.yaml"): "120000", unmanaged("managed/vpcs/x.yaml"): "120000",
+		unmanaged("managed/vpcs/evil.yaml"): "100644",
 	} {
-		if !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(tree) {
-			t.Errorf("the remote's tree has no line like %q:\n%s", want, tree)
+		if !regexp.MustCompile(`(?m)^` + mode + ` blob \S+\t` + regexp.QuoteMeta(path) + `$`).MatchString(tree) {
+			t.Errorf("the remote's tree has no %s with mode %s:\n%s", path, mode, tree)
 		}
 	}
 	if strings.Contains(tree, "fgd/managed/vpcs/evil.yaml") {
@@ -219,7 +221,7 @@ fabrics:
 		if exists(filepath.Join(lab, rel)) {
 			t.Errorf("%s is still in managed/", rel)
 		}
-		side, err := os.ReadFile(filepath.Join(lab, "unmanaged", strings.ReplaceAll(rel, "/", "__")+".metadata"))
+		side, err := os.ReadFile(filepath.Join(lab, "unmanaged", fgd.SourceName(rel)+fgd.SidecarSuffix))
 		if err != nil || !strings.Contains(string(side), "code: "+why) {
 			t.Errorf("%s: sidecar %s (%v), want the reason %s", rel, side, err, why)
 		}

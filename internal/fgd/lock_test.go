@@ -135,7 +135,7 @@ func TestLockContextAndSharedWithoutFile(t *testing.T) {
 		t.Fatalf("Acquire with .hnp a file: %v", err)
 	}
 	defer other.Release()
-	if b, err := os.ReadFile(root + "/x/unmanaged/.hnp"); err != nil || string(b) != "a file" {
+	if b, err := os.ReadFile(root + "/x/unmanaged/" + SourceName(HNPDir)); err != nil || string(b) != "a file" {
 		t.Fatalf("the file .hnp was not moved to unmanaged/: %q %v", b, err)
 	}
 }

@@ -149,14 +149,15 @@ func TestEnsureNeverReadsThroughItsOwnFiles(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(root, ArchiveLog)); !os.IsNotExist(err) {
 		t.Errorf("the archive log link is still in .hnp/: %v", err)
 	}
-	for _, moved := range []string{".hnp__.gitignore", ".hnp__manifest.yaml", ".hnp__archive-log.yaml", ".hnp__lock"} {
+	for _, own := range []string{".hnp/.gitignore", ManifestFile, ArchiveLog, LockFile} {
+		moved := SourceName(own)
 		p := filepath.Join(root, UnmanagedDir, moved)
 		fi, err := os.Lstat(p)
 		if err != nil {
 			t.Errorf("%s: %v", moved, err)
 			continue
 		}
-		if moved != ".hnp__lock" && fi.Mode()&os.ModeSymlink == 0 {
+		if own != LockFile && fi.Mode()&os.ModeSymlink == 0 {
 			t.Errorf("%s was not moved as a link (%v)", moved, fi.Mode())
 		}
 		if side, err := os.ReadFile(p + SidecarSuffix); err != nil || !strings.Contains(string(side), "reasons:") {
@@ -206,7 +207,7 @@ func TestAcquireMovesASymlinkedHNPAside(t *testing.T) {
 	if fi, err := os.Lstat(filepath.Join(root, HNPDir)); err != nil || !fi.IsDir() {
 		t.Fatalf(".hnp is not a folder: %v", err)
 	}
-	if fi, err := os.Lstat(filepath.Join(root, UnmanagedDir, ".hnp")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+	if fi, err := os.Lstat(filepath.Join(root, UnmanagedDir, SourceName(HNPDir))); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Fatalf("the link was not moved to unmanaged/: %v", err)
 	}
 	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {

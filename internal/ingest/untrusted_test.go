@@ -80,7 +80,7 @@ func TestManagedIsValidatedNotTrusted(t *testing.T) {
 			t.Errorf("%s: sidecar %+v, want a reason with code %s", rel, side, code)
 		}
 	}
-	if fi, err := os.Lstat(filepath.Join(root, "unmanaged/managed__vpcs__link.yaml")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+	if fi, err := os.Lstat(filepath.Join(root, fgd.UnmanagedDir, fgd.SourceName("managed/vpcs/link.yaml"))); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the symlink was not moved as a link: %v", err)
 	}
 
