@@ -143,8 +143,15 @@ func (e *ensurer) displaceOwn(rel, what string, unsafe *UnsafeFileError) error {
 
 // archiveLog checks, without reading it, that the archive log is a regular
 // file within its limit; anything else is moved to unmanaged/ and the
-// ingestion starts a fresh log.
+// ingestion starts a fresh log. The folder of its segments, when there is
+// one, must be a real folder: fgd writes segments into it.
 func (e *ensurer) archiveLog() error {
+	if fi, err := os.Lstat(e.abs(ArchiveLogDir)); err == nil && !fi.IsDir() {
+		why := fmt.Sprintf("a %s stood where fgd keeps the archive log's segments", kindOf(fi))
+		if err := e.moveAside(ArchiveLogDir, why); err != nil {
+			return err
+		}
+	}
 	fi, err := os.Lstat(e.abs(ArchiveLog))
 	switch {
 	case errors.Is(err, os.ErrNotExist):

@@ -131,6 +131,7 @@ func TestEnsureNeverReadsThroughItsOwnFiles(t *testing.T) {
 	must(t, os.Symlink(secret, filepath.Join(root, HNPDir, ".gitignore")))
 	must(t, os.Symlink(secret, filepath.Join(root, ManifestFile)))
 	must(t, os.Symlink("/dev/zero", filepath.Join(root, ArchiveLog)))
+	must(t, os.Symlink(t.TempDir(), filepath.Join(root, ArchiveLogDir)))
 	must(t, syscall.Mkfifo(filepath.Join(root, LockFile), 0o644))
 
 	lock, err := Acquire(context.Background(), root, time.Minute)
@@ -149,7 +150,7 @@ func TestEnsureNeverReadsThroughItsOwnFiles(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(root, ArchiveLog)); !os.IsNotExist(err) {
 		t.Errorf("the archive log link is still in .hnp/: %v", err)
 	}
-	for _, own := range []string{".hnp/.gitignore", ManifestFile, ArchiveLog, LockFile} {
+	for _, own := range []string{".hnp/.gitignore", ManifestFile, ArchiveLog, ArchiveLogDir, LockFile} {
 		moved := SourceName(own)
 		p := filepath.Join(root, UnmanagedDir, moved)
 		fi, err := os.Lstat(p)

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -94,12 +94,7 @@ func (l *archiveLog) resume(root string) error {
 }
 
 func readSegment(root string, n int) ([]byte, error) {
-	f, err := fgd.OpenRegular(filepath.Join(root, filepath.FromSlash(fgd.ArchiveLogDir), segmentName(n)))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxSegmentBytes))
+	return fgd.ReadFile(root, path.Join(fgd.ArchiveLogDir, segmentName(n)), maxSegmentBytes)
 }
 
 // roll moves the oldest segmentRecords records into the next segment, a
