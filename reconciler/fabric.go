@@ -52,6 +52,9 @@ type fabric struct {
 	// verified is the last revision whose signature verification was
 	// reported as an event.
 	verified string
+	// sourceErr is the source's failure to reach its input, nil while it
+	// works (sourceReport).
+	sourceErr error
 }
 
 // setVerified records rev as the last verified revision ("" after a
@@ -76,7 +79,7 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 	f.managed = ingest.NewManagedCache()
 	var src Source
 	if spec.NewSource != nil {
-		s, err := spec.NewSource(f.trigger)
+		s, err := spec.NewSource(f.trigger, f.sourceReport)
 		if err != nil {
 			return nil, fmt.Errorf("fabric %s: start source: %w", spec.Name, err)
 		}
@@ -283,6 +286,8 @@ func (f *fabric) runSync(ctx context.Context) {
 		f.syncs++
 		if st.State == StateCompleted {
 			f.lastSuccess = st.Finished
+			// The sync reached the input: the source's failure is over.
+			f.sourceErr = nil
 		}
 		f.mu.Unlock()
 		f.record(st)
@@ -383,6 +388,10 @@ func (f *fabric) status() FabricStatus {
 		Syncs:       f.syncs,
 		Suspended:   f.suspended,
 		Last:        f.last,
+	}
+	if f.sourceErr != nil {
+		e := describe(f.sourceErr)
+		st.SourceError = &e
 	}
 	if f.current != nil {
 		cur := f.current.status()

@@ -34,8 +34,11 @@ type FabricSpec struct {
 	// Apply restarts the fabric.
 	Hash string
 	// NewSource builds the fabric's input watcher; nil means the fabric
-	// syncs only on manual triggers.
-	NewSource func(trigger func(Trigger)) (Source, error)
+	// syncs only on manual triggers. The source calls trigger when work may
+	// be waiting, and report with each failure to reach its input (a git
+	// head check that failed) and with nil once it works again: a failure
+	// is the fabric's last error until then.
+	NewSource func(trigger func(Trigger), report func(error)) (Source, error)
 	// Settle is how long a file must be left untouched before a sync takes
 	// it (a writer may still be at work); deferred files get a follow-up sync.
 	Settle time.Duration
@@ -152,12 +155,14 @@ func New(opts Options) (*Reconciler, error) {
 	return r, nil
 }
 
-// RemoteCircuitOpen reports whether the circuit breaker of the git remote
-// (as GitSpec's Repo.Remote names it) is open. Its pollers skip head checks
-// then; once the open window has passed it reads half-open, and the next
+// GuardRemote runs fn, a git remote's head check, through the remote's
+// circuit breaker (the remote as GitSpec's Repo.Remote names it), the one
+// the syncs of its fabrics go through: a failed check counts toward opening
+// it, a stalled one does not, and while it is open fn is not run and the
+// error wraps resilience.ErrOpen. Once the open window has passed the next
 // check or sync is the probe.
-func (r *Reconciler) RemoteCircuitOpen(remote string) bool {
-	return r.breakers.State("git:"+remote) == resilience.BreakerOpen
+func (r *Reconciler) GuardRemote(remote string, fn func() error) error {
+	return r.breakers.Do("git:"+remote, fn)
 }
 
 // circuitChanged logs a breaker's transition, exports it and records it in
@@ -325,6 +330,9 @@ type FabricStatus struct {
 	Attempted bool `json:"attempted"`
 	Syncs     int  `json:"syncs"`
 	Suspended bool `json:"suspended"`
+	// SourceError is set while the fabric's source fails to reach its
+	// input (a git remote that is down or refuses the credentials).
+	SourceError *ErrorInfo `json:"source_error,omitempty"`
 }
 
 // Fabrics returns a snapshot of every fabric, sorted by name.

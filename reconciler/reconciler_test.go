@@ -69,7 +69,7 @@ func (h *harness) stop() {
 func dirSpec(name, root string) reconciler.FabricSpec {
 	return reconciler.FabricSpec{
 		Name: name, Root: root, Hash: name + root, Settle: 50 * time.Millisecond,
-		NewSource: func(trigger func(reconciler.Trigger)) (reconciler.Source, error) {
+		NewSource: func(trigger func(reconciler.Trigger), _ func(error)) (reconciler.Source, error) {
 			return dir.New(root, func(reason string) { trigger(reconciler.Trigger{Kind: reason}) },
 				dir.Options{Debounce: 50 * time.Millisecond, Rescan: time.Hour})
 		},

@@ -108,13 +108,13 @@ func (r *Reconciler) storeFabricState(st SyncStatus) {
 	f.LastSyncID = st.ID
 	switch st.State {
 	case StateCompleted:
-		f.State, f.LastError, f.Remediation = state.FabricIdle, "", ""
+		f.State, f.LastError, f.Remediation, f.ErrorClass = state.FabricIdle, "", "", ""
 		f.LastSuccess = st.Finished
 		if st.Revision != "" {
 			f.Revision, f.Signer = st.Revision, st.Signer
 		}
 	case StateFailed:
-		f.State, f.LastError, f.Remediation = state.FabricFailed, st.Error, st.Remediation
+		f.State, f.LastError, f.Remediation, f.ErrorClass = state.FabricFailed, st.Error, st.Remediation, st.ErrorClass
 	default:
 		f.State = state.FabricSyncing
 	}

@@ -3,12 +3,9 @@ package reconciler
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/fgdproject/fgd/internal/resilience"
 )
 
 // State is one step of a sync's state machine (SPEC §4).
@@ -131,12 +128,8 @@ func (r *syncRun) transition(s State) error {
 
 func (r *syncRun) fail(err error) {
 	r.mu.Lock()
-	r.st.Error = err.Error()
-	var re *resilience.Error
-	if errors.As(err, &re) {
-		r.st.Remediation = re.Remediation
-	}
-	r.st.ErrorClass = resilience.ClassOf(err).String()
+	e := describe(err)
+	r.st.Error, r.st.Remediation, r.st.ErrorClass = e.Error, e.Remediation, e.Class
 	r.mu.Unlock()
 	_ = r.transition(StateFailed)
 }

@@ -55,7 +55,7 @@ func newDaemon(log *slog.Logger, reg prometheus.Registerer, rec *reconciler.Reco
 			Help: "Unix time of the last successful configuration load.",
 		}),
 	}
-	d.git.SkipPollsWhileOpen(rec.RemoteCircuitOpen)
+	d.git.GuardPolls(rec.GuardRemote)
 	reg.MustRegister(d.reloadOK, d.reloadTS)
 	d.cur.Store(cfg)
 	return d
@@ -159,7 +159,7 @@ func (d *daemon) specs(cfg *config.Config) ([]reconciler.FabricSpec, error) {
 			spec.Root = src.Path
 			spec.Settle = src.Debounce
 			log := d.log.With("fabric", f.Name)
-			spec.NewSource = func(trigger func(reconciler.Trigger)) (reconciler.Source, error) {
+			spec.NewSource = func(trigger func(reconciler.Trigger), _ func(error)) (reconciler.Source, error) {
 				return dir.New(src.Path, func(reason string) {
 					trigger(reconciler.Trigger{Kind: reason})
 				}, dir.Options{Debounce: src.Debounce, Rescan: src.RescanInterval, Logger: log, Hub: d.dirs})
@@ -204,23 +204,44 @@ func (d *daemon) sinks(f config.Fabric) ([]reconciler.SinkSpec, error) {
 	return out, nil
 }
 
-// readiness reports, per fabric, whether its first sync was attempted.
+// readiness reports, per fabric, whether it is ready, and names every
+// fabric that is not with the reason: its first sync not attempted yet,
+// its source failing (a git remote down or refusing the credentials), its
+// last sync stalled (it waits for a human), or no sync succeeded yet.
 func readiness(rec *reconciler.Reconciler) func() []httpapi.FabricReadiness {
 	return func() []httpapi.FabricReadiness {
 		var out []httpapi.FabricReadiness
 		for _, f := range rec.Fabrics() {
-			r := httpapi.FabricReadiness{Fabric: f.Name, Ready: f.Attempted}
+			r := httpapi.FabricReadiness{Fabric: f.Name, Ready: false}
+			last := f.Last
 			switch {
-			case f.Attempted:
-			case f.Syncing:
+			case !f.Attempted && f.Syncing:
 				r.Reason = "first sync in progress"
-			default:
+			case !f.Attempted:
 				r.Reason = "waiting for the first sync"
+			case f.SourceError != nil:
+				r.Reason = failingReason("source failing", f.SourceError.Class, f.SourceError.Error, f.SourceError.Remediation)
+			case last != nil && last.State == reconciler.StateFailed && last.ErrorClass == "stalled":
+				r.Reason = failingReason("stalled", last.ErrorClass, last.Error, last.Remediation)
+			case f.LastSuccess.IsZero() && last != nil && last.State == reconciler.StateFailed:
+				r.Reason = failingReason("never synced", last.ErrorClass, last.Error, last.Remediation)
+			default:
+				r.Ready = true
 			}
 			out = append(out, r)
 		}
 		return out
 	}
+}
+
+// failingReason is a /readyz reason for a failing fabric, e.g. "source
+// failing (transient): git ls-remote …: connection refused; fix: check …".
+func failingReason(what, class, msg, remediation string) string {
+	s := fmt.Sprintf("%s (%s): %s", what, class, msg)
+	if remediation != "" && !strings.Contains(msg, remediation) {
+		s += "; fix: " + remediation
+	}
+	return s
 }
 
 // shutdownGrace is how long the HTTP server may take to drain, on top of

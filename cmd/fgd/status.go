@@ -113,7 +113,7 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 			total += n
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%d\t%s\n", cell(f.Name), cell(orDash(st)), cell(orDash(shortRevision(f.Revision))), signer(f),
-			age(f.LastSuccess, now), total, cell(oneLineClip(f.LastError, 100)))
+			age(f.LastSuccess, now), total, cell(oneLineClip(lastError(f), 100)))
 	}
 	_ = tw.Flush()
 	// No padding after the last cell of a row without an error.
@@ -122,6 +122,15 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 			fmt.Fprintln(w, strings.TrimRight(line, " \n"))
 		}
 	}
+}
+
+// lastError is the fabric's last error led by its class, e.g.
+// "stalled: git ls-remote …".
+func lastError(f httpapi.FabricView) string {
+	if f.LastError == "" || f.ErrorClass == "" {
+		return f.LastError
+	}
+	return f.ErrorClass + ": " + f.LastError
 }
 
 // shortRevision shortens a commit ID or content hash to 12 characters.

@@ -37,6 +37,10 @@ type FabricView struct {
 	LastError   string     `json:"last_error,omitempty"`
 	// Remediation tells the operator how to fix LastError.
 	Remediation string `json:"remediation,omitempty"`
+	// ErrorClass is LastError's class: "transient" (fgd retries by
+	// itself), "waiting" (it retries after a delay) or "stalled" (it waits
+	// for a human).
+	ErrorClass string `json:"error_class,omitempty"`
 	// Resources counts the desired resources per kind.
 	Resources map[string]int `json:"resources"`
 	// Circuits are the states of the fabric's circuit breakers by name
@@ -157,6 +161,7 @@ func fabricView(f *state.Fabric, kinds map[string]int) FabricView {
 		LastSyncID:  f.LastSyncID,
 		LastError:   audit.RedactText(f.LastError),
 		Remediation: audit.RedactText(f.Remediation),
+		ErrorClass:  f.ErrorClass,
 		Resources:   kinds,
 		ModifyIndex: f.ModifyIndex,
 	}

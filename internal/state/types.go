@@ -30,6 +30,9 @@ type Fabric struct {
 	LastError   string
 	// Remediation tells the operator how to fix LastError.
 	Remediation string
+	// ErrorClass is LastError's class: "transient", "waiting" or "stalled"
+	// (what fgd does next, SPEC §4).
+	ErrorClass string
 	// Circuits maps each circuit-breaker target of the fabric (its git
 	// remote, its sinks) to its state: "closed", "half-open" or "open".
 	Circuits map[string]string
@@ -176,6 +179,8 @@ const (
 	EventCircuitClosed        = "circuit_closed"
 	EventVerificationFailed   = "verification_failed"
 	EventVerificationPassed   = "verification_passed"
+	EventSourceFailed         = "source_failed"
+	EventSourceRecovered      = "source_recovered"
 )
 
 // Event is one thing worth telling the event stream.

@@ -24,9 +24,9 @@ type Hub struct {
 	log      *slog.Logger
 	metrics  *Metrics
 
-	// circuitOpen reports whether a remote's circuit breaker is open; its
-	// poller skips head checks meanwhile (nil: never skipped).
-	circuitOpen func(remote string) bool
+	// guard runs a remote's head checks through its circuit breaker (nil:
+	// unguarded).
+	guard func(remote string, check func() error) error
 
 	mu    sync.Mutex
 	repos map[string]*gitEntry
@@ -48,10 +48,11 @@ func NewHub(stateDir string, log *slog.Logger, metrics *Metrics) *Hub {
 	return &Hub{stateDir: stateDir, log: log, metrics: metrics, repos: map[string]*gitEntry{}}
 }
 
-// SkipPollsWhileOpen makes every poller of the hub skip its head checks
-// while open reports the circuit breaker of its remote (named as
-// Repo.Remote) open. Call it before the first Spec.
-func (h *Hub) SkipPollsWhileOpen(open func(remote string) bool) { h.circuitOpen = open }
+// GuardPolls runs every head check of the hub's pollers through guard,
+// given the remote as Repo.Remote names it: the remote's circuit breaker,
+// so failed checks count toward opening it and no check is made while it
+// is open (Poller.Guard). Call it before the first Spec.
+func (h *Hub) GuardPolls(guard func(remote string, check func() error) error) { h.guard = guard }
 
 func repoKey(url, branch string) string { return url + "\n" + branch }
 
@@ -90,9 +91,9 @@ func (h *Hub) entry(src *config.GitSource) (*gitEntry, error) {
 		return nil, err
 	}
 	e := &gitEntry{repo: repo, poller: NewPoller(repo, src.Interval, h.log)}
-	if open := h.circuitOpen; open != nil {
+	if guard := h.guard; guard != nil {
 		remote := repo.Remote()
-		e.poller.SkipWhile(func() bool { return open(remote) })
+		e.poller.Guard(func(check func() error) error { return guard(remote, check) })
 	}
 	h.repos[key] = e
 	return e, nil
@@ -155,8 +156,8 @@ func (h *Hub) Spec(spec *reconciler.FabricSpec, src *config.GitSource) error {
 		},
 	}
 	sub := src.Path
-	spec.NewSource = func(trigger func(reconciler.Trigger)) (reconciler.Source, error) {
-		return &gitSource{hub: h, entry: e, sub: sub, trigger: trigger}, nil
+	spec.NewSource = func(trigger func(reconciler.Trigger), report func(error)) (reconciler.Source, error) {
+		return &gitSource{hub: h, entry: e, sub: sub, trigger: trigger, report: report}, nil
 	}
 	return nil
 }
@@ -168,6 +169,7 @@ type gitSource struct {
 	entry   *gitEntry
 	sub     string
 	trigger func(reconciler.Trigger)
+	report  func(error)
 }
 
 var _ reconciler.Source = (*gitSource)(nil)
@@ -177,7 +179,7 @@ func (s *gitSource) Run(ctx context.Context) error {
 	defer s.hub.release(s.entry)
 	unsubscribe := s.entry.poller.Subscribe(s.sub, func(reason string) {
 		s.trigger(reconciler.Trigger{Kind: "poll", Detail: reason})
-	})
+	}, s.report)
 	defer unsubscribe()
 	<-ctx.Done()
 	return nil
@@ -247,4 +249,16 @@ func classifyGit(r *Repo, err error) error {
 		return resilience.Stalled(err, fmt.Sprintf("fix the file of source.git.%s of the fabrics of %s, then run fgd sync (or reload, when the fix is in the config)", ke.Key, r.Remote()))
 	}
 	return err
+}
+
+// classifyCheck classifies a failed head check as a sync's git failure
+// would be, and gives a transient one (the remote down or unreachable) the
+// remediation it lacks: the fabric shows it until a check works again.
+func classifyCheck(r *Repo, err error) error {
+	err = classifyGit(r, err)
+	if err == nil || resilience.ClassOf(err) != resilience.ClassTransient || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &resilience.Error{Class: resilience.ClassTransient, Err: err,
+		Remediation: fmt.Sprintf("check that %s is up and reachable from this host (network, DNS, proxy, firewall); fgd checks again at every poll interval", r.Remote())}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/fgdproject/fgd/internal/resilience"
 )
 
 // Reasons passed to the trigger functions of a Poller's subscribers.
@@ -44,20 +46,20 @@ type Poller struct {
 	nextID int
 	polled bool          // the first poll happened
 	last   plumbing.Hash // the head seen by the last successful check
-	errMsg string        // the last check's error, to log changes only
+	err    error         // the last check's failure (classified), nil after a success
 
 	// afterPoll, when set (by the package's tests only), is called when a
 	// poll has triggered its subscribers.
 	afterPoll func()
-	// circuitOpen, when set, reports that the remote's circuit breaker is
-	// open: the head check is skipped, so for its open window nothing of
-	// fgd contacts the remote.
-	circuitOpen func() bool
+	// guard, when set, runs each head check through the remote's circuit
+	// breaker (Guard).
+	guard func(check func() error) error
 }
 
 type subscription struct {
 	sub     string
 	trigger func(reason string)
+	report  func(err error)
 }
 
 // NewPoller returns a Poller of r; run it with Run. A nil logger means the
@@ -110,22 +112,30 @@ func (p *Poller) next(last time.Time) time.Duration {
 	return max(0, time.Until(last.Add(d)))
 }
 
-// SkipWhile makes the poller skip its head checks while open reports true
-// (the remote's circuit breaker is open); the first check always runs. Call
-// it before Run.
-func (p *Poller) SkipWhile(open func() bool) { p.circuitOpen = open }
+// Guard runs every head check through guard: the remote's circuit
+// breaker, which counts a failed check like a failed sync and, while the
+// circuit is open, refuses with an error wrapping resilience.ErrOpen, so
+// for the open window nothing of fgd contacts the remote. Call it before
+// Run.
+func (p *Poller) Guard(guard func(check func() error) error) { p.guard = guard }
 
 // Subscribe registers trigger for the FGD at sub ("." for the whole
 // repository): it is called, without blocking for long, when a change
 // touches sub. A subscriber added after the first poll is triggered with
-// ReasonStartup at once. The returned function unsubscribes.
-func (p *Poller) Subscribe(sub string, trigger func(reason string)) (unsubscribe func()) {
+// ReasonStartup at once. report, when not nil, is told the outcome of every
+// head check: its failure, classified (resilience) with a remediation, or
+// nil; a subscriber added while the checks fail is told at once. The
+// returned function unsubscribes.
+func (p *Poller) Subscribe(sub string, trigger func(reason string), report func(err error)) (unsubscribe func()) {
 	p.mu.Lock()
 	id := p.nextID
 	p.nextID++
-	p.subs[id] = subscription{sub: sub, trigger: trigger}
-	late := p.polled
+	p.subs[id] = subscription{sub: sub, trigger: trigger, report: report}
+	late, failing := p.polled, p.err
 	p.mu.Unlock()
+	if failing != nil && report != nil {
+		report(failing)
+	}
 	if late {
 		trigger(ReasonStartup)
 	}
@@ -173,28 +183,28 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 }
 
-// poll checks the head once and triggers whom the change concerns.
+// poll checks the head once, tells the subscribers how it went, and
+// triggers whom the change concerns.
 func (p *Poller) poll(ctx context.Context, reason string) {
 	if p.afterPoll != nil {
 		defer p.afterPoll()
 	}
-	p.mu.Lock()
-	polled := p.polled
-	p.mu.Unlock()
-	if polled && p.circuitOpen != nil && p.circuitOpen() {
-		p.log.Debug("remote head check skipped: the remote's circuit breaker is open")
-		return
-	}
-	head, err := p.r.RemoteHead(ctx)
+	head, err := p.check(ctx)
+	skipped := errors.Is(err, resilience.ErrOpen) || ctx.Err() != nil
 	p.mu.Lock()
 	first := !p.polled
 	p.polled = true
 	last := p.last
-	p.noteError(err)
+	if !skipped {
+		p.noteError(err)
+	}
 	if err == nil {
 		p.last = head
 	}
 	p.mu.Unlock()
+	if !skipped {
+		p.report(err)
+	}
 
 	switch {
 	case first:
@@ -205,6 +215,42 @@ func (p *Poller) poll(ctx context.Context, reason string) {
 	}
 	paths, all := p.changes(ctx, last, head)
 	p.trigger(reason, paths, all)
+}
+
+// check asks the remote for the branch's head, through the guard when
+// there is one; the error is classified for the breaker and the fabrics.
+func (p *Poller) check(ctx context.Context) (plumbing.Hash, error) {
+	var head plumbing.Hash
+	check := func() error {
+		h, err := p.r.RemoteHead(ctx)
+		head = h
+		return classifyCheck(p.r, err)
+	}
+	if p.guard == nil {
+		return head, check()
+	}
+	if err := p.guard(check); err != nil {
+		if errors.Is(err, resilience.ErrOpen) {
+			p.log.Debug("remote head check skipped: the remote's circuit breaker is open")
+		}
+		return plumbing.ZeroHash, err
+	}
+	return head, nil
+}
+
+// report tells every subscriber the outcome of a head check.
+func (p *Poller) report(err error) {
+	p.mu.Lock()
+	var tell []func(error)
+	for _, s := range p.subs {
+		if s.report != nil {
+			tell = append(tell, s.report)
+		}
+	}
+	p.mu.Unlock()
+	for _, f := range tell {
+		f(err)
+	}
 }
 
 // changes returns the paths others changed between the heads last and head,
@@ -266,16 +312,17 @@ func (p *Poller) trigger(reason string, paths []string, all bool) {
 	}
 }
 
-// noteError logs a failed check when its message differs from the last
-// one, and the recovery; repeats go to debug. Callers hold p.mu.
+// noteError records the check's outcome, logging a failure when its
+// message differs from the last one, and the recovery; repeats go to
+// debug. Callers hold p.mu.
 func (p *Poller) noteError(err error) {
+	prev := p.err
+	p.err = err
 	switch {
-	case err == nil && p.errMsg != "":
+	case err == nil && prev != nil:
 		p.log.Info("the remote head check works again")
-		p.errMsg = ""
-	case err != nil && err.Error() != p.errMsg:
-		p.log.Warn("remote head check failed", "err", err)
-		p.errMsg = err.Error()
+	case err != nil && (prev == nil || err.Error() != prev.Error()):
+		p.log.Warn("remote head check failed", "err", err, "class", resilience.ClassOf(err).String())
 	case err != nil:
 		p.log.Debug("remote head check failed", "err", err)
 	}

@@ -3,14 +3,15 @@ package git_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/sources/git"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
@@ -61,7 +62,7 @@ func newPollerEnv(t *testing.T, subs ...string) *pollerEnv {
 	for _, s := range subs {
 		rec := &recorder{}
 		p.subs[s] = rec
-		p.poller.Subscribe(s, rec.trigger)
+		p.poller.Subscribe(s, rec.trigger, nil)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -196,7 +197,7 @@ func TestMonorepoPoller(t *testing.T) {
 func TestPollerStartupAndLateSubscriber(t *testing.T) {
 	p := newPollerEnv(t, ".")
 	late := &recorder{}
-	unsubscribe := p.poller.Subscribe("fabrics/a", late.trigger)
+	unsubscribe := p.poller.Subscribe("fabrics/a", late.trigger, nil)
 	if got := strings.Join(late.get(), ","); got != "startup" {
 		t.Errorf("a late subscriber got %q, want startup", got)
 	}
@@ -266,95 +267,168 @@ func TestConcurrentFabrics(t *testing.T) {
 	}
 }
 
+// reports collects what a subscriber is told of the head checks.
+type reports struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (r *reports) report(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, err)
+}
+
+func (r *reports) get() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]error(nil), r.errs...)
+}
+
+// runPoller runs poller until the test ends; the returned function kicks a
+// poll and waits until it is done.
+func runPoller(t *testing.T, poller *git.Poller) (pollNow func()) {
+	t.Helper()
+	polled := make(chan struct{}, 1)
+	git.SetAfterPoll(poller, func() { polled <- struct{}{} })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- poller.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	})
+	wait := func() {
+		t.Helper()
+		select {
+		case <-polled:
+		case <-time.After(2 * time.Minute):
+			t.Fatal("no poll ended in 2 minutes")
+		}
+	}
+	wait() // the first poll
+	return func() {
+		t.Helper()
+		poller.Kick()
+		wait()
+	}
+}
+
 // TestPollerRemoteDown: the first poll triggers every subscriber even when
 // the remote cannot be reached (their syncs record the failure); later
-// failing checks trigger nobody and are logged once.
+// failing checks trigger nobody and are logged once, and every subscriber,
+// even one that comes late, is told each failure, classified transient
+// with a remediation naming the remote.
 func TestPollerRemoteDown(t *testing.T) {
 	e := newEnv(t, "http", monorepo())
 	o := e.options()
 	e.http.Close()
 	r := e.open(o)
 	poller := git.NewPoller(r, time.Hour, nil)
-	polled := make(chan struct{}, 1)
-	git.SetAfterPoll(poller, func() { polled <- struct{}{} })
-	rec := &recorder{}
-	poller.Subscribe("fabrics/a", rec.trigger)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- poller.Run(ctx) }()
-	for i := 0; i < 3; i++ {
-		if i > 0 {
-			poller.Kick()
-		}
-		select {
-		case <-polled:
-		case <-time.After(20 * time.Second):
-			t.Fatal("timed out waiting for a poll")
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run = %v", err)
-	}
+	rec, rep := &recorder{}, &reports{}
+	poller.Subscribe("fabrics/a", rec.trigger, rep.report)
+	pollNow := runPoller(t, poller)
+	pollNow()
+	pollNow()
 	if got := strings.Join(rec.get(), ","); got != "startup" {
 		t.Errorf("triggers with the remote down = %q, want startup", got)
 	}
 	if n := strings.Count(e.logs.String(), "level=WARN msg=\"remote head check failed\""); n != 1 {
 		t.Errorf("%d warnings for three failed checks, want 1:\n%s", n, e.logs.String())
 	}
+	errs := rep.get()
+	if len(errs) != 3 {
+		t.Fatalf("%d reports for three failed checks, want 3: %v", len(errs), errs)
+	}
+	var re *resilience.Error
+	if err := errs[2]; !errors.As(err, &re) || re.Class != resilience.ClassTransient ||
+		!strings.Contains(re.Remediation, e.url) || !strings.Contains(err.Error(), e.url) {
+		t.Errorf("report = %v (%#v), want a transient error naming %s with a remediation", err, re, e.url)
+	}
+	late := &reports{}
+	unsubscribe := poller.Subscribe("fabrics/b", func(string) {}, late.report)
+	defer unsubscribe()
+	if got := late.get(); len(got) != 1 || got[0] == nil {
+		t.Errorf("a subscriber that comes while the checks fail is told %v, want the failure", got)
+	}
 }
 
-// TestPollerSkipsWhileCircuitOpen: while the remote's circuit is open the
-// poller does not contact it at all; once it is not, the change made
-// meanwhile is seen by the next check.
-func TestPollerSkipsWhileCircuitOpen(t *testing.T) {
+// TestPollerWrongPassword: a refused password is reported stalled, with
+// the remediation of a sync's, and fixing the password file reports the
+// recovery (nil) at the next check.
+func TestPollerWrongPassword(t *testing.T) {
 	e := newEnv(t, "http", monorepo())
-	repo := e.open(e.options())
-	poller := git.NewPoller(repo, time.Hour, nil)
-	var open atomic.Bool
-	poller.SkipWhile(open.Load)
-	polled := make(chan struct{}, 1)
-	git.SetAfterPoll(poller, func() { polled <- struct{}{} })
-	rec := &recorder{}
-	poller.Subscribe("fabrics/a", rec.trigger)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- poller.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
-	}()
-	wait := func() {
-		t.Helper()
-		select {
-		case <-polled:
-		case <-time.After(20 * time.Second):
-			t.Fatal("timed out waiting for a poll")
-		}
+	o := e.options()
+	o.Auth.PasswordFile = gittest.WriteSecret(t, t.TempDir(), "password", "not-the-password\n")
+	poller := git.NewPoller(e.open(o), time.Hour, nil)
+	rep := &reports{}
+	poller.Subscribe("fabrics/a", func(string) {}, rep.report)
+	pollNow := runPoller(t, poller)
+	errs := rep.get()
+	if len(errs) != 1 || resilience.ClassOf(errs[0]) != resilience.ClassStalled || !strings.Contains(errs[0].Error(), "check the credentials") {
+		t.Fatalf("reports with a wrong password = %v, want one stalled error with a remediation", errs)
 	}
-	wait() // the first check runs whatever the circuit says
+	if err := os.WriteFile(o.Auth.PasswordFile, []byte(testPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pollNow()
+	if errs := rep.get(); len(errs) != 2 || errs[1] != nil {
+		t.Errorf("reports after the fix = %v, want the failure then nil", errs)
+	}
+}
 
-	open.Store(true)
+// TestPollerCountsTowardTheCircuit: head checks go through the remote's
+// circuit breaker: five failed checks open it, and while it is open no
+// check reaches the remote nor replaces the failure the fabrics were told;
+// after the open window the next check is the probe, which closes it once
+// the remote is back, and the change made meanwhile is seen.
+func TestPollerCountsTowardTheCircuit(t *testing.T) {
+	e := newEnv(t, "http", monorepo())
+	proxy := newProxy(t, strings.TrimPrefix(strings.TrimSuffix(e.http.URL(""), "/"), "http://"))
+	o := e.options()
+	o.URL = "http://" + proxy.Addr() + "/fabric.git"
+	poller := git.NewPoller(e.open(o), time.Hour, nil)
+	breakers := resilience.NewBreakers(resilience.BreakerOptions{OpenFor: 3 * time.Second})
+	const target = "git:remote"
+	poller.Guard(func(check func() error) error { return breakers.Do(target, check) })
+	rec, rep := &recorder{}, &reports{}
+	poller.Subscribe("fabrics/a", rec.trigger, rep.report)
+	// Down from the start: a change of fault spares open connections.
+	setDown(t, proxy, true)
+	pollNow := runPoller(t, poller) // the first check fails
+	for i := 2; i <= 5; i++ {
+		if st := breakers.State(target); st != resilience.BreakerClosed {
+			t.Fatalf("circuit %s after %d failed checks, want closed until 5", st, i-1)
+		}
+		pollNow()
+	}
+	if st := breakers.State(target); st != resilience.BreakerOpen {
+		t.Fatalf("circuit %s after 5 failed checks, want open: %v", st, rep.get())
+	}
 	e.remote.Change(t, "drop into a", map[string]string{"fabrics/a/raw/new.yaml": "kind: VPC\n"}, nil)
-	before := e.http.InfoRefs.Load()
+	setDown(t, proxy, false)
+	before, reported := e.http.InfoRefs.Load(), len(rep.get())
 	for range 3 {
-		poller.Kick()
-		wait()
+		if breakers.State(target) != resilience.BreakerOpen {
+			break // the window passed on a loaded machine: the probe is next
+		}
+		pollNow()
+		if n := e.http.InfoRefs.Load() - before; n != 0 && breakers.State(target) == resilience.BreakerOpen {
+			t.Errorf("%d head checks reached the remote while its circuit was open", n)
+		}
 	}
-	if n := e.http.InfoRefs.Load() - before; n != 0 {
-		t.Errorf("%d head checks reached the remote while its circuit was open, want 0", n)
+	if got := rep.get(); len(got) != reported && breakers.State(target) == resilience.BreakerOpen {
+		t.Errorf("skipped checks were reported: %v", got[reported:])
 	}
-	if got := strings.Join(rec.get(), ","); got != "startup" {
-		t.Errorf("triggers while open = %q, want only startup", got)
+	waitFor(t, "the open window to pass", func() bool { return breakers.State(target) != resilience.BreakerOpen })
+	pollNow()
+	if st := breakers.State(target); st != resilience.BreakerClosed {
+		t.Errorf("circuit %s after the probe with the remote back, want closed", st)
 	}
-
-	open.Store(false)
-	poller.Kick()
-	wait()
-	if n := e.http.InfoRefs.Load() - before; n < 1 {
-		t.Errorf("no head check after the circuit closed")
+	if got := rep.get(); got[len(got)-1] != nil {
+		t.Errorf("last report %v after the recovery, want nil", got[len(got)-1])
 	}
 	if got := strings.Join(rec.get(), ","); got != "startup,kick" {
 		t.Errorf("triggers = %q, want startup,kick: the change made while open is seen", got)

@@ -87,6 +87,14 @@ func NewHTTPServer(tb testing.TB, root, user, password string) *HTTPServer {
 	return s
 }
 
+// DropIdleConns closes the server's idle keep-alive connections, so the
+// clients' next requests open new ones: a fault set on a proxy in front of
+// the server then reaches them at once, as when a server goes down.
+func (s *HTTPServer) DropIdleConns() {
+	s.srv.Config.SetKeepAlivesEnabled(false) // closes the idle ones
+	s.srv.Config.SetKeepAlivesEnabled(true)
+}
+
 // URL is the http:// URL of the repository name below the root.
 func (s *HTTPServer) URL(name string) string { return s.srv.URL + "/" + name }
 

@@ -8,7 +8,8 @@
     return;
   }
   var status = document.getElementById("live");
-  var kinds = ["sync_completed", "sync_failed", "fabric_created", "circuit_opened", "circuit_closed"];
+  var kinds = ["sync_completed", "sync_failed", "fabric_created", "circuit_opened", "circuit_closed",
+    "source_failed", "source_recovered"];
   var busy = false;
   var again = false;
 
