@@ -18,9 +18,11 @@ build:
 check-tools:
 	@command -v git >/dev/null 2>&1 || { echo "fgd tests need git: install it (Debian: apt-get install -y git)"; exit 1; }
 
-# All tests, the race detector on every package, then the fuzz targets for FUZZTIME each.
+# All tests, the race detector on every package, then the fuzz targets for
+# FUZZTIME each. internal/testsummary prints what go test prints, then every
+# skipped test with its reason, and exits with go test's status.
 test: check-tools
-	$(GO) test -race -count=1 ./...
+	$(GO) run ./internal/testsummary $(GO) test -json -race -count=1 ./...
 	$(MAKE) fuzz
 
 # The status page in headless Chromium against the real daemon; installs

@@ -1,0 +1,5 @@
+package c
+
+import "testing"
+
+func TestBuild(t *testing.T) { undefined() }
