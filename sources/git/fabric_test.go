@@ -96,11 +96,11 @@ func (d *daemon) fabric(name string) reconciler.FabricStatus {
 	return reconciler.FabricStatus{}
 }
 
-// eventually polls cond for up to 30 s: a bound for a wedged test, not a
-// performance assertion.
+// eventually polls cond for up to 2 minutes: a bound for a wedged test,
+// not a performance assertion.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

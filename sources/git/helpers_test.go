@@ -127,10 +127,11 @@ func readFile(t *testing.T, p string) string {
 	return string(b)
 }
 
-// waitFor polls cond up to 20 s.
+// waitFor polls cond up to 2 minutes: a bound for a hang, not a timing
+// target.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
