@@ -114,7 +114,13 @@ func (r *Reconciler) storeFabricState(st SyncStatus) {
 			f.Revision, f.Signer = st.Revision, st.Signer
 		}
 	case StateFailed:
-		f.State, f.LastError, f.Remediation, f.ErrorClass = state.FabricFailed, st.Error, st.Remediation, st.ErrorClass
+		f.State = state.FabricFailed
+		// A sync an open circuit refused keeps the failure that opened
+		// it as the fabric's last error: the refusal tells the operator
+		// nothing to fix (the circuit's state is in Circuits).
+		if !st.refused || f.LastError == "" {
+			f.LastError, f.Remediation, f.ErrorClass = st.Error, st.Remediation, st.ErrorClass
+		}
 	default:
 		f.State = state.FabricSyncing
 	}

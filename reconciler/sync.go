@@ -3,9 +3,12 @@ package reconciler
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/resilience"
 )
 
 // State is one step of a sync's state machine (SPEC §4).
@@ -60,6 +63,9 @@ type SyncStatus struct {
 	Remediation string       `json:"remediation,omitempty"`
 	Summary     Summary      `json:"summary"`
 	Sinks       []SinkStatus `json:"sinks,omitempty"`
+	// refused is set when the sync failed because a circuit breaker is
+	// open: it says nothing new of the target (see storeFabricState).
+	refused bool
 }
 
 // Summary counts what a sync's ingestion did.
@@ -130,6 +136,7 @@ func (r *syncRun) fail(err error) {
 	r.mu.Lock()
 	e := describe(err)
 	r.st.Error, r.st.Remediation, r.st.ErrorClass = e.Error, e.Remediation, e.Class
+	r.st.refused = errors.Is(err, resilience.ErrOpen)
 	r.mu.Unlock()
 	_ = r.transition(StateFailed)
 }

@@ -228,8 +228,11 @@ func (g gitWorktree) Push(ctx context.Context) (bool, error) {
 
 // classifyGit maps git failures to what the reconciler does next: bad
 // credentials or a missing repository need a human (stalled: no retries,
-// no circuit); anything else from the network is transient.
+// no circuit); anything else from the network is transient, and a failed
+// operation on the remote gets the remediation the fabric shows until it
+// works again.
 func classifyGit(r *Repo, err error) error {
+	var ge *Error
 	switch {
 	case err == nil:
 		return nil
@@ -237,6 +240,9 @@ func classifyGit(r *Repo, err error) error {
 		return resilience.Stalled(err, fmt.Sprintf("check the credentials (auth.*_file) or host key (known_hosts_file) for %s", r.Remote()))
 	case IsNotFound(err):
 		return resilience.Stalled(err, fmt.Sprintf("check that %s and branch %s exist and that the credentials can read them", r.Remote(), r.Branch()))
+	case errors.As(err, &ge) && !errors.Is(err, context.Canceled):
+		return &resilience.Error{Class: resilience.ClassTransient, Err: err,
+			Remediation: fmt.Sprintf("check that %s is up and reachable from this host (network, DNS, proxy, firewall); fgd tries again by itself", r.Remote())}
 	}
 	var ve *VerifyError
 	if errors.As(err, &ve) {
@@ -249,16 +255,4 @@ func classifyGit(r *Repo, err error) error {
 		return resilience.Stalled(err, fmt.Sprintf("fix the file of source.git.%s of the fabrics of %s, then run fgd sync (or reload, when the fix is in the config)", ke.Key, r.Remote()))
 	}
 	return err
-}
-
-// classifyCheck classifies a failed head check as a sync's git failure
-// would be, and gives a transient one (the remote down or unreachable) the
-// remediation it lacks: the fabric shows it until a check works again.
-func classifyCheck(r *Repo, err error) error {
-	err = classifyGit(r, err)
-	if err == nil || resilience.ClassOf(err) != resilience.ClassTransient || errors.Is(err, context.Canceled) {
-		return err
-	}
-	return &resilience.Error{Class: resilience.ClassTransient, Err: err,
-		Remediation: fmt.Sprintf("check that %s is up and reachable from this host (network, DNS, proxy, firewall); fgd checks again at every poll interval", r.Remote())}
 }

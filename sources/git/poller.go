@@ -224,7 +224,7 @@ func (p *Poller) check(ctx context.Context) (plumbing.Hash, error) {
 	check := func() error {
 		h, err := p.r.RemoteHead(ctx)
 		head = h
-		return classifyCheck(p.r, err)
+		return classifyGit(p.r, err)
 	}
 	if p.guard == nil {
 		return head, check()

@@ -66,7 +66,14 @@ func TestGitPollFailuresAreTheFabricsState(t *testing.T) {
 	eventually(t, "five failed checks to open the circuit", func() bool {
 		return d.rec.CircuitState(target) == resilience.BreakerOpen && record().Circuits[target] == "open"
 	})
-	if f := record(); f.ErrorClass != "transient" || !strings.Contains(f.LastError, url) {
+	// A sync the open circuit refuses leaves the remote's failure shown.
+	before := d.fabric("dc1").Syncs
+	if err := d.rec.Trigger("dc1", reconciler.Trigger{Kind: "manual"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the refused sync", func() bool { f := d.fabric("dc1"); return f.Syncs > before && !f.Syncing })
+	if f := record(); d.rec.CircuitState(target) == resilience.BreakerOpen &&
+		(f.ErrorClass != "transient" || !strings.Contains(f.LastError, url) || strings.Contains(f.LastError, "circuit")) {
 		t.Errorf("with the circuit open the record shows %q (%s), want the remote's failure", f.LastError, f.ErrorClass)
 	}
 
