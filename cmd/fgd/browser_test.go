@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,13 +14,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/httpapi"
 )
 
 // chromiumPath is Debian's chromium; `make test-browser` installs it.
 const chromiumPath = "/usr/bin/chromium"
 
 // The status page in a real browser, against the real daemon: it lists the
-// fabrics, and a sync triggered through the API shows on the page live,
+// fabrics, a git fabric whose remote is down with its failure's class and
+// remediation, and a sync triggered through the API shows on the page live,
 // without a reload. The screenshot goes to docs/status-page.png with
 // FGD_UPDATE_SCREENSHOT=1.
 func TestStatusPageInBrowser(t *testing.T) {
@@ -42,6 +45,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := daemontest.FreePort(t)
+	closed := daemontest.FreePort(t) // nothing listens there: dc-lab's remote is down
 	cfg := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf(`listen: 127.0.0.1:%d
 state_dir: state
@@ -57,7 +61,10 @@ fabrics:
       dir: {path: dc-west, debounce: 20ms}
     sinks:
       - directory: {path: published-west}
-`, port, tokenFile)
+  - name: dc-lab
+    source:
+      git: {url: "http://127.0.0.1:%d/lab.git", branch: main, path: fgd, interval: 1s}
+`, port, tokenFile, closed)
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +72,21 @@ fabrics:
 	dropVPC(t, filepath.Join(dir, "dc-east"), "vpc-2")
 	dropVPC(t, filepath.Join(dir, "dc-west"), "vpc-1")
 	d := daemontest.Start(t, bin, dir, cfg, port)
-	d.WaitFor("/readyz", daemonWait, func() bool { c, _ := d.Get("/readyz"); return c == 200 })
-	d.WaitFor("both fabrics synced", daemonWait, func() bool {
+	d.WaitFor("/readyz naming dc-lab's source only", daemonWait, func() bool {
+		c, b := d.Get("/readyz")
+		var body struct{ Fabrics []httpapi.FabricReadiness }
+		if c != 503 || json.Unmarshal([]byte(b), &body) != nil {
+			return false
+		}
+		var unready []string
+		for _, f := range body.Fabrics {
+			if !f.Ready {
+				unready = append(unready, f.Fabric+": "+f.Reason)
+			}
+		}
+		return len(unready) == 1 && strings.HasPrefix(unready[0], "dc-lab: source failing (transient)")
+	})
+	d.WaitFor("both dir fabrics synced", daemonWait, func() bool {
 		_, east := d.Get("/api/v1/fabrics/dc-east")
 		_, west := d.Get("/api/v1/fabrics/dc-west")
 		return strings.Contains(east, `"VPC":2`) && strings.Contains(west, `"VPC":1`) &&
@@ -86,7 +106,7 @@ fabrics:
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 720),
+		chromedp.WindowSize(1400, 800),
 	)
 	// The browser lives as long as bctx; each step below gets its own
 	// deadline (chromedp stops the whole browser at the first call's).
@@ -123,9 +143,15 @@ fabrics:
 		chromedp.WaitVisible(chromedp.CSS("#fabrics")),
 	))
 	table := eval("reading the table", `document.getElementById("fabrics-body").innerText`)
-	for _, name := range []string{"dc-east", "dc-west"} {
+	for _, name := range []string{"dc-east", "dc-west", "dc-lab"} {
 		if !strings.Contains(table, name) {
 			t.Errorf("the page's table lacks %s:\n%s", name, table)
+		}
+	}
+	lab := eval("reading dc-lab's row", `document.querySelector('tr[data-fabric="dc-lab"]').innerText`)
+	for _, want := range []string{"failed", "transient: git ", "http://127.0.0.1:", "Fix: check that"} {
+		if !strings.Contains(lab, want) {
+			t.Errorf("dc-lab's row lacks %q:\n%s", want, lab)
 		}
 	}
 	eval("marking the window", `window.fgdNoReload = 42, ""`)
@@ -156,7 +182,7 @@ fabrics:
 
 	// The row changes in place: same window (the mark is still there), the
 	// new count and an idle state.
-	sctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+	sctx, cancel := context.WithTimeout(bctx, daemonWait)
 	defer cancel()
 	if _, err := chromedp.Run(sctx, pollTrue(`(() => {
 		const row = document.querySelector('tr[data-fabric="dc-west"]');
@@ -185,9 +211,9 @@ fabrics:
 	t.Logf("screenshot: %s (%d bytes)", out, len(png))
 }
 
-// pollTrue waits (up to 30 s, or its context's deadline) for expr to be
-// true in the page.
+// pollTrue waits (up to daemonWait, or its context's deadline) for expr to
+// be true in the page: a bound for a hang, not a timing target.
 func pollTrue(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond),
-		chromedp.WithPollingTimeout(30*time.Second))
+		chromedp.WithPollingTimeout(daemonWait))
 }
