@@ -112,6 +112,13 @@ func TestDaemonExecSinkAllowEmpty(t *testing.T) {
 	}
 	for _, f := range []string{"guarded", "allowed"} {
 		d.WaitFor(f+"'s VPC applied", daemonWait, func() bool { return strings.Contains(read(f+".applied"), "name: vpc-"+f) })
+		// The sink ran inside the startup sync; the sync asked for below
+		// must be a new one, not that sync, which a loaded machine may
+		// still be finishing.
+		d.WaitFor(f+"'s startup sync to end", daemonWait, func() bool {
+			_, b := d.Get("/api/v1/fabrics/" + f)
+			return strings.Contains(b, `"state":"idle"`)
+		})
 		// Emptied by hand, as a bad merge or a wrong restore would.
 		if err := os.Remove(managed[f]); err != nil {
 			t.Fatal(err)
