@@ -235,9 +235,13 @@ func readiness(rec *reconciler.Reconciler) func() []httpapi.FabricReadiness {
 }
 
 // failingReason is a /readyz reason for a failing fabric, e.g. "source
-// failing (transient): git ls-remote …: connection refused; fix: check …".
+// failing (transient): git ls-remote …: connection refused; fix: check …",
+// or "stalled: …" when what says the class already.
 func failingReason(what, class, msg, remediation string) string {
 	s := fmt.Sprintf("%s (%s): %s", what, class, msg)
+	if what == class {
+		s = what + ": " + msg
+	}
 	if remediation != "" && !strings.Contains(msg, remediation) {
 		s += "; fix: " + remediation
 	}

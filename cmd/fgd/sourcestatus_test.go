@@ -164,3 +164,57 @@ func startProxy(t *testing.T, backend string) *faultproxy.Proxy {
 	t.Cleanup(func() { cancel(); _ = p.Close(); <-done })
 	return p
 }
+
+// /readyz on the real daemon names, with the reason, a fabric whose last
+// sync stalled (its FGD does not exist) and one that never synced (its sink
+// command fails), while a healthy fabric beside them is ready.
+func TestDaemonReadyzNamesStalledAndNeverSynced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	bin := daemontest.Build(t)
+	dir := t.TempDir()
+	port := daemontest.FreePort(t)
+	cfg := filepath.Join(dir, "config.yaml")
+	body := fmt.Sprintf(`listen: 127.0.0.1:%d
+state_dir: state
+fabrics:
+  - name: ghost
+    source:
+      dir: {path: ghost, debounce: 20ms}
+  - name: broken
+    source:
+      dir: {path: broken, debounce: 20ms}
+    sinks:
+      - exec: {command: [sh, -c, 'echo the controller is down >&2; exit 3']}
+  - name: fine
+    source:
+      dir: {path: fine, debounce: 20ms}
+`, port)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dropVPC(t, filepath.Join(dir, "broken"), "vpc-1")
+	dropVPC(t, filepath.Join(dir, "fine"), "vpc-1")
+	d := daemontest.Start(t, bin, dir, cfg, port)
+	var last string
+	d.WaitFor("/readyz naming ghost and broken", daemonWait, func() bool {
+		code, b := d.Get("/readyz")
+		var body struct{ Fabrics []httpapi.FabricReadiness }
+		if code != 503 || json.Unmarshal([]byte(b), &body) != nil {
+			return false
+		}
+		last = b
+		reasons := map[string]string{}
+		for _, f := range body.Fabrics {
+			if !f.Ready {
+				reasons[f.Fabric] = f.Reason
+			}
+		}
+		_, fineNamed := reasons["fine"]
+		return strings.HasPrefix(reasons["ghost"], "stalled: ") && strings.Contains(reasons["ghost"], "does not exist") &&
+			strings.HasPrefix(reasons["broken"], "never synced (transient): ") && strings.Contains(reasons["broken"], "the controller is down") &&
+			!fineNamed
+	})
+	t.Logf("/readyz: %s", last)
+}
