@@ -240,9 +240,6 @@ func classifyGit(r *Repo, err error) error {
 		return resilience.Stalled(err, fmt.Sprintf("check the credentials (auth.*_file) or host key (known_hosts_file) for %s", r.Remote()))
 	case IsNotFound(err):
 		return resilience.Stalled(err, fmt.Sprintf("check that %s and branch %s exist and that the credentials can read them", r.Remote(), r.Branch()))
-	case errors.As(err, &ge) && !errors.Is(err, context.Canceled):
-		return &resilience.Error{Class: resilience.ClassTransient, Err: err,
-			Remediation: fmt.Sprintf("check that %s is up and reachable from this host (network, DNS, proxy, firewall); fgd tries again by itself", r.Remote())}
 	}
 	var ve *VerifyError
 	if errors.As(err, &ve) {
@@ -253,6 +250,10 @@ func classifyGit(r *Repo, err error) error {
 	var ke *KeyFileError
 	if errors.As(err, &ke) {
 		return resilience.Stalled(err, fmt.Sprintf("fix the file of source.git.%s of the fabrics of %s, then run fgd sync (or reload, when the fix is in the config)", ke.Key, r.Remote()))
+	}
+	if errors.As(err, &ge) && !errors.Is(err, context.Canceled) {
+		return &resilience.Error{Class: resilience.ClassTransient, Err: err,
+			Remediation: fmt.Sprintf("check that %s is up and reachable from this host (network, DNS, proxy, firewall); fgd tries again by itself", r.Remote())}
 	}
 	return err
 }
