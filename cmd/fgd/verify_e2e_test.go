@@ -63,9 +63,12 @@ fabrics:
 		}
 		return v
 	}
+	// A follow-up sync (a poll trigger that came during the first) may
+	// still run when the revision shows: wait for the fabric to be idle.
 	d.WaitFor("fgd's signed commit applied", daemonWait, func() bool {
 		log := remote.Log(t)
-		return len(log) == 3 && strings.Contains(log[0], "|fgd|") && fabric().Revision == remote.Head(t)
+		v := fabric()
+		return len(log) == 3 && strings.Contains(log[0], "|fgd|") && v.Revision == remote.Head(t) && v.State == "idle"
 	})
 	if v := fabric(); v.State != "idle" || !strings.Contains(v.Signer, "fgd@example.invalid") {
 		t.Errorf("after fgd's commit: %+v", v)
