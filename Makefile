@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X github.com/fgdproject/fgd/internal/buildinfo.Version=$(VER
 FUZZTIME  ?= 30s
 FUZZTIME_SHORT ?= 10s
 
-.PHONY: all build test test-short test-browser fuzz bench run vet fmt-check check-tools clean reliability reliability-short
+.PHONY: all build test test-short test-browser fuzz bench run vet fmt-check check-tools clean reliability reliability-short kubeapiserver
 
 all: build
 
@@ -17,11 +17,19 @@ build:
 
 check-tools:
 	@command -v git >/dev/null 2>&1 || { echo "fgd tests need git: install it (Debian: apt-get install -y git)"; exit 1; }
+	@command -v kubectl >/dev/null 2>&1 || { echo "fgd tests need kubectl: install it (Debian: apt-get install -y kubectl)"; exit 1; }
+
+# The real Kubernetes API server the kubernetes sink's tests run against, a
+# separate Go module (internal/testutil/kubeapiserver) built once into the
+# user cache directory. A cold build takes about ten minutes on two cores;
+# later ones reuse the binary until the module's sources change.
+kubeapiserver:
+	$(GO) run ./internal/kubetest/build
 
 # All tests, the race detector on every package, then the fuzz targets for
 # FUZZTIME each. internal/testsummary prints what go test prints, then every
 # skipped test with its reason, and exits with go test's status.
-test: check-tools
+test: check-tools kubeapiserver
 	$(GO) run ./internal/testsummary $(GO) test -json -race -count=1 ./...
 	$(MAKE) fuzz
 

@@ -41,7 +41,29 @@ type SinkOutcome struct {
 	Drift []string
 	// Output is the sink's (bounded, redacted) output, e.g. a command's.
 	Output string
+	// Objects is each resource's outcome, from a sink that reports per
+	// object (the kubernetes sink); nil from the others.
+	Objects []ObjectResult
 }
+
+// ObjectResult is what a sink did with one resource.
+type ObjectResult struct {
+	Key     string `json:"key"`
+	Outcome string `json:"outcome"`
+	// Message is the API server's, for a conflict (naming the other field
+	// manager and the fields) or a rejection.
+	Message string `json:"message,omitempty"`
+}
+
+// Per-object outcomes.
+const (
+	ObjectApplied   = "applied"
+	ObjectUnchanged = "unchanged"
+	ObjectDeleted   = "deleted"
+	ObjectDrift     = "drift"
+	ObjectConflict  = "conflict"
+	ObjectRejected  = "rejected"
+)
 
 // SinkSpec is one configured sink of a fabric.
 type SinkSpec struct {
@@ -61,8 +83,13 @@ type SinkStatus struct {
 	Applied  int    `json:"applied"`
 	Deleted  int    `json:"deleted"`
 	Drift    int    `json:"drift"`
-	Error    string `json:"error,omitempty"`
-	Output   string `json:"output,omitempty"`
+	// Conflicts and Rejected count the resources a per-object sink could
+	// not apply; Problems names them with the API server's message.
+	Conflicts int            `json:"conflicts,omitempty"`
+	Rejected  int            `json:"rejected,omitempty"`
+	Problems  []ObjectResult `json:"problems,omitempty"`
+	Error     string         `json:"error,omitempty"`
+	Output    string         `json:"output,omitempty"`
 }
 
 // ErrEmptyDesiredSet refuses a prune that would delete everything.
@@ -144,11 +171,35 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 		return st, nil
 	}
 	st.Applied, st.Deleted = len(diff.Create)+len(diff.Update), len(diff.Delete)
+	if out.Objects != nil {
+		st.countObjects(out.Objects)
+	}
 	st.Status = "unchanged"
 	if st.Applied+st.Deleted > 0 {
 		st.Status = "applied"
 	}
 	return st, diskFull(f, r.recordInventory(f.spec.Name, s.Name, diff))
+}
+
+// countObjects takes the counts from a sink that reports what it did per
+// object: it may have applied more than fgd changed (drift it restored) or
+// less (resources the API server refused).
+func (st *SinkStatus) countObjects(objs []ObjectResult) {
+	st.Applied, st.Deleted = 0, 0
+	for _, o := range objs {
+		switch o.Outcome {
+		case ObjectApplied:
+			st.Applied++
+		case ObjectDeleted:
+			st.Deleted++
+		case ObjectConflict:
+			st.Conflicts++
+			st.Problems = append(st.Problems, o)
+		case ObjectRejected:
+			st.Rejected++
+			st.Problems = append(st.Problems, o)
+		}
+	}
 }
 
 // recordInventory writes what a sink now holds to the store and to the

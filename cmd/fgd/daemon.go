@@ -18,6 +18,7 @@ import (
 	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/sinks/directory"
 	execsink "github.com/fgdproject/fgd/sinks/exec"
+	kubesink "github.com/fgdproject/fgd/sinks/kubernetes"
 	"github.com/fgdproject/fgd/sources/dir"
 	"github.com/fgdproject/fgd/sources/git"
 )
@@ -199,6 +200,16 @@ func (d *daemon) sinks(f config.Fabric) ([]reconciler.SinkSpec, error) {
 			}
 			out = append(out, reconciler.SinkSpec{Name: fmt.Sprintf("exec-%d", i), Sink: execsink.NewSink(r),
 				Prune: len(c.PruneCommand) > 0, AllowEmpty: c.AllowEmpty, DetectOnly: c.Mode == config.ModeDetectOnly})
+		case s.Kubernetes != nil:
+			c := s.Kubernetes
+			k, err := kubesink.New(kubesink.Options{Fabric: f.Name, KubeconfigFile: c.KubeconfigFile, Context: c.Context,
+				Namespace: c.Namespace, FieldManager: c.FieldManager, ForceConflicts: c.ForceConflicts,
+				DetectOnly: c.Mode == config.ModeDetectOnly, Logger: log})
+			if err != nil {
+				return nil, fmt.Errorf("fabric %s: sink %d: %w", f.Name, i, err)
+			}
+			out = append(out, reconciler.SinkSpec{Name: fmt.Sprintf("kubernetes-%d", i), Sink: k,
+				Prune: c.Prune, AllowEmpty: c.AllowEmpty, DetectOnly: c.Mode == config.ModeDetectOnly})
 		}
 	}
 	return out, nil

@@ -205,6 +205,10 @@ func TestConfigReference(t *testing.T) {
 	// Defaults: parse a configuration that names only required keys, with
 	// one of each source and sink kind, and compare what the code filled in
 	// with the Default column.
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := config.Parse([]byte(`
 fabrics:
   - name: g
@@ -212,6 +216,7 @@ fabrics:
     sinks:
       - directory: {path: /srv/fabrics/g}
       - exec: {command: ["true"]}
+      - kubernetes: {kubeconfig_file: `+kubeconfig+`}
   - name: d
     source: {dir: {path: /srv/fgd/d}}
 `), "minimal.yaml", "")

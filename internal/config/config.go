@@ -198,23 +198,28 @@ type DirSource struct {
 // Sink is one place a fabric's desired set is published; exactly one of its
 // fields is set.
 type Sink struct {
-	Directory *DirectorySink `yaml:"directory"`
-	Exec      *ExecSink      `yaml:"exec"`
+	Directory  *DirectorySink  `yaml:"directory"`
+	Exec       *ExecSink       `yaml:"exec"`
+	Kubernetes *KubernetesSink `yaml:"kubernetes"`
 }
 
 // Sink kinds, as returned by Sink.Kind.
 const (
-	SinkDirectory = "directory"
-	SinkExec      = "exec"
+	SinkDirectory  = "directory"
+	SinkExec       = "exec"
+	SinkKubernetes = "kubernetes"
 )
 
-// Kind returns "directory" or "exec", or "" for a sink with neither set.
+// Kind returns "directory", "exec" or "kubernetes", or "" for a sink with
+// none set.
 func (s Sink) Kind() string {
 	switch {
 	case s.Directory != nil:
 		return SinkDirectory
 	case s.Exec != nil:
 		return SinkExec
+	case s.Kubernetes != nil:
+		return SinkKubernetes
 	}
 	return ""
 }
@@ -252,6 +257,23 @@ type ExecSink struct {
 	AllowEmpty bool `yaml:"allow_empty"`
 }
 
+// KubernetesSink applies the desired set to a cluster's API with
+// server-side apply.
+type KubernetesSink struct {
+	// KubeconfigFile holds credentials: it is read (again when it changes)
+	// by the sink and never logged.
+	KubeconfigFile string `yaml:"kubeconfig_file"`
+	// Context is the kubeconfig context; "" is its current context.
+	Context string `yaml:"context"`
+	// Namespace is given to resources whose document names none.
+	Namespace      string   `yaml:"namespace"`
+	FieldManager   string   `yaml:"field_manager"`
+	ForceConflicts bool     `yaml:"force_conflicts"`
+	Prune          bool     `yaml:"prune"`
+	AllowEmpty     bool     `yaml:"allow_empty"`
+	Mode           SinkMode `yaml:"mode"`
+}
+
 // Defaults, as documented in config.example.yaml.
 const (
 	DefaultListen          = "127.0.0.1:9477"
@@ -274,6 +296,8 @@ const (
 	DefaultMaxConnections  = 1024
 	DefaultMaxEventStreams = 256
 	DefaultAuditRetention  = 30 * 24 * time.Hour
+	DefaultKubeNamespace   = "default"
+	DefaultFieldManager    = "fgd"
 )
 
 // defaulter is implemented by the config structs that have defaults. The
@@ -316,6 +340,14 @@ func (d *DirSource) applyDefaults() {
 
 func (d *DirectorySink) applyDefaults() { d.Mode = ModeApply }
 
+func (k *KubernetesSink) applyDefaults() {
+	k.Namespace = DefaultKubeNamespace
+	k.FieldManager = DefaultFieldManager
+	// The FGD is the truth: fields another manager took are taken back.
+	k.ForceConflicts = true
+	k.Mode = ModeApply
+}
+
 func (e *ExecSink) applyDefaults() {
 	e.Timeout = DefaultExecTimeout
 	e.Mode = ModeApply
@@ -351,4 +383,15 @@ func (c *Config) Fabric(name string) (Fabric, bool) {
 		}
 	}
 	return Fabric{}, false
+}
+
+// count is the number of sink kinds set on s; exactly one is valid.
+func (s Sink) count() int {
+	n := 0
+	for _, set := range []bool{s.Directory != nil, s.Exec != nil, s.Kubernetes != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
 }

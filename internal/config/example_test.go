@@ -117,7 +117,7 @@ func TestExampleCommentedBlocksParse(t *testing.T) {
 	for _, s := range []string{".run/api-token", ".run/read-token"} {
 		writeFile(t, dir, s, "tok\n", 0o600)
 	}
-	for _, s := range []string{"dc1.token", "dc1.hook", "dc1.api-token", "dc2.key", "fgd-signing.key"} {
+	for _, s := range []string{"dc1.token", "dc1.hook", "dc1.api-token", "dc2.key", "fgd-signing.key", "dc1.kubeconfig"} {
 		writeFile(t, etc, s, "secret\n", 0o600)
 	}
 	writeFile(t, etc, "known_hosts", "git.example ssh-ed25519 AAAA\n", 0o644)
@@ -150,7 +150,7 @@ func TestExampleCommentedBlocksParse(t *testing.T) {
 	if !reflect.DeepEqual(*dc1.Source.Git, wantGit) {
 		t.Errorf("dc1 git:\n got %+v\nwant %+v", *dc1.Source.Git, wantGit)
 	}
-	if len(dc1.Sinks) != 2 || dc1.Sinks[0].Kind() != "directory" || dc1.Sinks[1].Kind() != "exec" {
+	if len(dc1.Sinks) != 3 || dc1.Sinks[0].Kind() != "directory" || dc1.Sinks[1].Kind() != "exec" || dc1.Sinks[2].Kind() != "kubernetes" {
 		t.Fatalf("dc1 sinks: %+v", dc1.Sinks)
 	}
 	wantExec := config.ExecSink{
@@ -162,6 +162,12 @@ func TestExampleCommentedBlocksParse(t *testing.T) {
 	}
 	if !reflect.DeepEqual(*dc1.Sinks[1].Exec, wantExec) {
 		t.Errorf("dc1 exec:\n got %+v\nwant %+v", *dc1.Sinks[1].Exec, wantExec)
+	}
+
+	wantKube := config.KubernetesSink{KubeconfigFile: filepath.Join(etc, "dc1.kubeconfig"), Namespace: "default",
+		FieldManager: "fgd", ForceConflicts: true, Prune: true, Mode: config.ModeApply}
+	if *dc1.Sinks[2].Kubernetes != wantKube {
+		t.Errorf("dc1 kubernetes:\n got %+v\nwant %+v", *dc1.Sinks[2].Kubernetes, wantKube)
 	}
 
 	dc2 := cfg.Fabrics[2]

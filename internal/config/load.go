@@ -151,6 +151,9 @@ func (c *Config) normalize(baseDir string) {
 			if s.Directory != nil {
 				res(&s.Directory.Path)
 			}
+			if k := s.Kubernetes; k != nil {
+				res(&k.KubeconfigFile)
+			}
 			if e := s.Exec; e != nil {
 				res(&e.Dir)
 				for k, p := range e.EnvFiles {

@@ -119,15 +119,17 @@ func (v *validator) fabric(p string, f Fabric) {
 	for j, s := range f.Sinks {
 		sp := fmt.Sprintf("%s.sinks[%d]", p, j)
 		switch {
-		case s.Directory != nil && s.Exec != nil:
-			v.add(sp, "a sink has exactly one of directory or exec, this one has both (make them two list items)")
+		case s.count() > 1:
+			v.add(sp, "a sink has exactly one of directory, exec or kubernetes, this one has %d (make them separate list items)", s.count())
 		case s.Directory != nil:
 			v.path(sp+".directory.path", s.Directory.Path, true)
 			v.mode(sp+".directory.mode", s.Directory.Mode)
 		case s.Exec != nil:
 			v.exec(sp+".exec", s.Exec)
+		case s.Kubernetes != nil:
+			v.kubernetes(sp+".kubernetes", s.Kubernetes)
 		default:
-			v.add(sp, "a sink needs one of directory or exec")
+			v.add(sp, "a sink needs one of directory, exec or kubernetes")
 		}
 	}
 }
@@ -238,6 +240,20 @@ func (v *validator) exec(p string, e *ExecSink) {
 	}
 	v.positive(p+".timeout", e.Timeout, time.Nanosecond)
 	v.mode(p+".mode", e.Mode)
+}
+
+func (v *validator) kubernetes(p string, k *KubernetesSink) {
+	v.secretFile(p+".kubeconfig_file", k.KubeconfigFile)
+	if k.KubeconfigFile == "" {
+		v.add(p+".kubeconfig_file", "is required: the kubeconfig of the fabric's cluster (chmod 600)")
+	}
+	if !isDNSLabel(k.Namespace) {
+		v.add(p+".namespace", "%q is not a namespace name: 1-63 lowercase letters, digits and '-' (default %q)", clip(k.Namespace), DefaultKubeNamespace)
+	}
+	if k.FieldManager == "" || len(k.FieldManager) > 128 || strings.ContainsAny(k.FieldManager, "\n\r\t") {
+		v.add(p+".field_manager", "must be a name of 1-128 characters without line breaks (default %q)", DefaultFieldManager)
+	}
+	v.mode(p+".mode", k.Mode)
 }
 
 // overlaps reports FGDs and published directories that two writers share,

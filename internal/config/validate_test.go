@@ -329,8 +329,35 @@ fabrics:
         exec: {command: [x]}
       - {}
 `, want: []wantErr{
-			{5, "fabrics[0].sinks[0]", []string{"exactly one of directory or exec, this one has both"}},
-			{7, "fabrics[0].sinks[1]", []string{"needs one of directory or exec"}},
+			{5, "fabrics[0].sinks[0]", []string{"exactly one of directory, exec or kubernetes, this one has 2"}},
+			{7, "fabrics[0].sinks[1]", []string{"needs one of directory, exec or kubernetes"}},
+		}},
+		{name: "kubernetes sink with bad keys", yaml: `
+fabrics:
+  - name: lab
+    source: {dir: {path: lab}}
+    sinks:
+      - kubernetes:
+          namespace: Not_A_Namespace
+          field_manager: ""
+          mode: sometimes
+`, want: []wantErr{
+			{5, "fabrics[0].sinks[0].kubernetes.kubeconfig_file", []string{"is required"}},
+			{6, "fabrics[0].sinks[0].kubernetes.namespace", []string{`"Not_A_Namespace" is not a namespace name`}},
+			{7, "fabrics[0].sinks[0].kubernetes.field_manager", []string{"1-128 characters"}},
+			{8, "fabrics[0].sinks[0].kubernetes.mode", []string{`"sometimes" is not one of apply, detect-only`}},
+		}},
+		{name: "kubernetes sink with a missing kubeconfig and an unknown key", yaml: `
+fabrics:
+  - name: lab
+    source: {dir: {path: lab}}
+    sinks:
+      - kubernetes:
+          kubeconfig_file: nowhere.kubeconfig
+          contxt: dc1
+`, want: []wantErr{
+			{6, "fabrics[0].sinks[0].kubernetes.kubeconfig_file", []string{"does not exist"}},
+			{7, "fabrics[0].sinks[0].kubernetes", []string{`unknown key "contxt"`, `did you mean "context"`}},
 		}},
 		{name: "sink publishing into an FGD", yaml: `
 fabrics:
@@ -519,7 +546,7 @@ fabrics:
 		`config.yaml:3: fabrics[0].name: fabric name "Bad_Name" is not a DNS-1123 label`,
 		`config.yaml:7: fabrics[0].source.dir.debounce: invalid duration "soon"`,
 		`config.yaml:9: fabrics[0].sinks[0].directory.mode: "maybe" is not one of apply, detect-only`,
-		`config.yaml:10: fabrics[0].sinks[1]: a sink needs one of directory or exec`,
+		`config.yaml:10: fabrics[0].sinks[1]: a sink needs one of directory, exec or kubernetes`,
 		`config.yaml:11: fabrics[0]: unknown key "colour" in fabrics[0]`,
 	}
 	if len(got) != len(want) {

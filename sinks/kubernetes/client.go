@@ -1,0 +1,91 @@
+package kubernetes
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/fgdproject/fgd/internal/resilience"
+)
+
+// maxKubeconfigSize bounds the kubeconfig read: a real one is a few KiB.
+const maxKubeconfigSize = 1 << 20
+
+// client returns the dynamic client for the kubeconfig as it is now: the file is read at every
+// sync and a new client built when its bytes changed, so rotated credentials are picked up. Its
+// contents are never logged.
+func (s *Sink) client() (dynamic.Interface, error) {
+	data, err := readKubeconfig(s.opts.KubeconfigFile)
+	if err != nil {
+		return nil, resilience.Stalled(err, "fix kubeconfig_file of the kubernetes sink")
+	}
+	sum := sha256.Sum256(data)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dyn != nil && sum == s.kubeconfigSum {
+		return s.dyn, nil
+	}
+	kc, err := clientcmd.Load(data)
+	if err != nil {
+		return nil, resilience.Stalled(fmt.Errorf("kubeconfig %s is not a valid kubeconfig", s.opts.KubeconfigFile),
+			"fix kubeconfig_file of the kubernetes sink")
+	}
+	if s.opts.Context != "" {
+		if _, ok := kc.Contexts[s.opts.Context]; !ok {
+			return nil, resilience.Stalled(fmt.Errorf("kubeconfig %s has no context %q", s.opts.KubeconfigFile, s.opts.Context),
+				"fix context of the kubernetes sink, or add the context to the kubeconfig")
+		}
+	}
+	rc, err := clientcmd.NewNonInteractiveClientConfig(*kc, s.opts.Context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	if err != nil {
+		return nil, resilience.Stalled(fmt.Errorf("kubeconfig %s: %w", s.opts.KubeconfigFile, err),
+			"fix kubeconfig_file or context of the kubernetes sink")
+	}
+	// client-go's default of 5 requests/s would make a first apply of thousands of resources take
+	// minutes; the API server's own priority and fairness protects it.
+	rc.QPS, rc.Burst = 500, 1000
+	rc.UserAgent = UserAgent
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return nil, resilience.Stalled(fmt.Errorf("kubeconfig %s: %w", s.opts.KubeconfigFile, err),
+			"fix kubeconfig_file of the kubernetes sink")
+	}
+	s.dyn, s.kubeconfigSum = dyn, sum
+	return dyn, nil
+}
+
+// UserAgent is the User-Agent of the sink's requests.
+const UserAgent = "fgd-kubernetes-sink"
+
+func readKubeconfig(path string) ([]byte, error) {
+	// A kubeconfig is outside the FGD and the state dir; it may be a symbolic link, as mounted
+	// secrets are.
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("kubeconfig %s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxKubeconfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig %s: %w", path, err)
+	}
+	if len(data) > maxKubeconfigSize {
+		return nil, fmt.Errorf("kubeconfig %s is larger than %d KiB: is it the right file?", path, maxKubeconfigSize>>10)
+	}
+	if len(data) == 0 {
+		return nil, errors.New("kubeconfig " + path + " is empty")
+	}
+	return data, nil
+}

@@ -1,0 +1,104 @@
+package kubernetes
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/reconciler"
+)
+
+// TestDriftByAnotherManager changes a VPC's subnet with kubectl (another field manager): a
+// detect-only sink reports it naming the object and the field and writes nothing; an apply sink
+// restores the value.
+func TestDriftByAnotherManager(t *testing.T) {
+	srv := shared(t)
+	ctx, ns := testCtx(t), srv.Namespace(t)
+	desired := []*state.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns), resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1002), ns)}
+	apply := newSink(t, srv, "drift", ns, nil)
+	if _, err := apply.Apply(ctx, firstApply(desired)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kubectl(t, nil, "patch", "vpc", "vpc-1", "-n", ns, "--type", "merge",
+		"-p", `{"spec":{"subnets":{"default":{"subnet":"10.9.9.0/24"}}}}`)
+
+	detect := newSink(t, srv, "drift", ns, func(o *Options) { o.DetectOnly = true })
+	before := len(srv.Writes(t, UserAgent))
+	out, err := detect.Apply(ctx, resync(desired))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "update vpc.githedgehog.com/VPC/" + ns + "/vpc-1 (spec.subnets.default.subnet)"
+	if !slices.Equal(out.Drift, []string{want}) {
+		t.Errorf("detect-only drift %q, want [%q]", out.Drift, want)
+	}
+	if w := srv.Writes(t, UserAgent)[before:]; len(w) != 0 {
+		t.Errorf("detect-only made %d writes: %+v", len(w), w)
+	}
+	if got := subnet(t, srv, ns, "vpc-1"); got != "10.9.9.0/24" {
+		t.Errorf("detect-only changed the subnet to %s", got)
+	}
+
+	out, err = apply.Apply(ctx, resync(desired))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out.Drift, []string{want}) || outcomes(out)[reconciler.ObjectApplied] != 1 {
+		t.Errorf("apply: drift %q outcomes %v, want the drift restored by one apply", out.Drift, outcomes(out))
+	}
+	if got := subnet(t, srv, ns, "vpc-1"); got != "10.0.1.0/24" {
+		t.Errorf("apply left the subnet at %s, want 10.0.1.0/24 restored", got)
+	}
+
+	srv.Kubectl(t, nil, "delete", "vpc", "vpc-2", "-n", ns)
+	out, err = detect.Apply(ctx, resync(desired))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "create vpc.githedgehog.com/VPC/" + ns + "/vpc-2"; !slices.Equal(out.Drift, []string{want}) {
+		t.Errorf("after a delete by hand: drift %q, want [%q]", out.Drift, want)
+	}
+}
+
+func subnet(t *testing.T, srv interface {
+	Kubectl(testing.TB, []byte, ...string) string
+}, ns, name string) string {
+	t.Helper()
+	return srv.Kubectl(t, nil, "get", "vpc", name, "-n", ns, "-o", "jsonpath={.spec.subnets.default.subnet}")
+}
+
+// TestConflictReportedPerObject: with force_conflicts off, a field another manager took with
+// server-side apply is reported as that object's conflict, naming the manager; the sync does not
+// fail and the other objects are applied.
+func TestConflictReportedPerObject(t *testing.T) {
+	srv := shared(t)
+	ctx, ns := testCtx(t), srv.Namespace(t)
+	desired := []*state.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns), resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1002), ns)}
+	s := newSink(t, srv, "conflict", ns, func(o *Options) { o.ForceConflicts = false })
+	if _, err := s.Apply(ctx, firstApply(desired)); err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(vpc("vpc-1", "10.7.7.0/24", 1001), "  name: vpc-1", "  name: vpc-1\n  namespace: "+ns, 1)
+	srv.Kubectl(t, []byte(other), "apply", "--server-side", "--force-conflicts", "--field-manager=night-shift", "-f", "-")
+
+	changed := []*state.Resource{desired[0], resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1022), ns)}
+	out, err := s.Apply(ctx, reconciler.SinkRequest{Fabric: "f", Desired: changed, Changes: state.Diff{Update: changed[1:]}})
+	if err != nil {
+		t.Fatalf("a conflict failed the sync: %v", err)
+	}
+	byKey := map[string]reconciler.ObjectResult{}
+	for _, o := range out.Objects {
+		byKey[o.Key] = o
+	}
+	c := byKey[desired[0].Key]
+	if c.Outcome != reconciler.ObjectConflict || !strings.Contains(c.Message, "night-shift") || !strings.Contains(c.Message, "subnet") {
+		t.Errorf("vpc-1: %+v, want a conflict naming night-shift and the subnet", c)
+	}
+	if o := byKey[changed[1].Key]; o.Outcome != reconciler.ObjectApplied {
+		t.Errorf("vpc-2: %+v, want applied", o)
+	}
+	if got := subnet(t, srv, ns, "vpc-1"); got != "10.7.7.0/24" {
+		t.Errorf("without force the other manager's subnet was replaced by %s", got)
+	}
+}

@@ -1,0 +1,123 @@
+// Package kubernetes is the sink that applies a fabric's desired set to the fabric's Kubernetes
+// API with server-side apply, reads the live objects back to find drift, and prunes what fgd
+// applied earlier and no longer wants.
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"k8s.io/client-go/dynamic"
+
+	"github.com/fgdproject/fgd/reconciler"
+)
+
+// Options configure a Sink.
+type Options struct {
+	// Fabric is the fabric's name, the value of the ownership label.
+	Fabric string
+	// KubeconfigFile is read at every sync; Context selects one of its contexts ("" is its
+	// current context).
+	KubeconfigFile, Context string
+	// Namespace is given to resources whose document names none.
+	Namespace string
+	// FieldManager is the server-side apply field manager.
+	FieldManager string
+	// ForceConflicts takes back fields another manager set; without it such an object is
+	// reported as a conflict and left alone.
+	ForceConflicts bool
+	// DetectOnly reports what differs and changes nothing.
+	DetectOnly bool
+	Logger     *slog.Logger
+}
+
+// Sink applies to one cluster. It is safe for concurrent use.
+type Sink struct {
+	opts Options
+
+	mu            sync.Mutex
+	dyn           dynamic.Interface
+	kubeconfigSum [32]byte
+}
+
+var _ reconciler.Sink = (*Sink)(nil)
+
+// New checks opts and returns a sink. The kubeconfig is read at the first sync, so a cluster that
+// is not there yet does not keep fgd from starting.
+func New(opts Options) (*Sink, error) {
+	switch {
+	case opts.Fabric == "":
+		return nil, errors.New("kubernetes sink: no fabric name")
+	case opts.KubeconfigFile == "":
+		return nil, errors.New("kubernetes sink: kubeconfig_file is required")
+	case opts.FieldManager == "":
+		return nil, errors.New("kubernetes sink: field_manager is required")
+	case opts.Namespace == "":
+		return nil, errors.New("kubernetes sink: namespace is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sink{opts: opts}, nil
+}
+
+// Apply compares req.Desired with the live objects and applies only what differs, so a sync with
+// nothing changed writes nothing. req.Changes.Delete, fgd's inventory of what it applied and no
+// longer wants, is deleted where the live object carries the fabric's label.
+func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconciler.SinkOutcome, error) {
+	dyn, err := s.client()
+	if err != nil {
+		return reconciler.SinkOutcome{}, err
+	}
+	live, err := s.observe(ctx, dyn)
+	if err != nil {
+		return reconciler.SinkOutcome{}, err
+	}
+	plan, err := s.plan(req.Desired, live, req.Changes.Delete)
+	if err != nil {
+		return reconciler.SinkOutcome{}, err
+	}
+	expected := expectedChanges(req)
+	var out reconciler.SinkOutcome
+	for _, c := range plan {
+		if c.op == opUnchanged {
+			out.Objects = append(out.Objects, reconciler.ObjectResult{Key: c.key, Outcome: reconciler.ObjectUnchanged})
+			continue
+		}
+		// A change fgd did not make itself since its last apply is drift: someone else edited or
+		// deleted the object.
+		if s.opts.DetectOnly || !expected[c.key] {
+			out.Drift = append(out.Drift, c.describe())
+		}
+		if s.opts.DetectOnly {
+			out.Objects = append(out.Objects, reconciler.ObjectResult{Key: c.key, Outcome: reconciler.ObjectDrift, Message: c.describe()})
+			continue
+		}
+		res, err := s.write(ctx, dyn, c)
+		if err != nil {
+			return out, err
+		}
+		out.Objects = append(out.Objects, res)
+	}
+	return out, nil
+}
+
+// expectedChanges are the keys fgd itself changed since its last apply to this sink.
+func expectedChanges(req reconciler.SinkRequest) map[string]bool {
+	m := map[string]bool{}
+	for _, r := range req.Changes.Create {
+		m[r.Key] = true
+	}
+	for _, r := range req.Changes.Update {
+		m[r.Key] = true
+	}
+	for _, it := range req.Changes.Delete {
+		m[it.Key] = true
+	}
+	return m
+}
+
+func (s *Sink) String() string { return fmt.Sprintf("kubernetes sink of fabric %s", s.opts.Fabric) }
