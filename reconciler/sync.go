@@ -32,7 +32,7 @@ func (s State) Terminal() bool { return s == StateCompleted || s == StateFailed 
 
 // Trigger says why a sync was asked for.
 type Trigger struct {
-	// Kind is one of "startup", "fsnotify", "rescan", "poll", "webhook", "manual", "reload".
+	// Kind is one of "startup", "fsnotify", "rescan", "poll", "webhook", "manual", "reload", "watch" (a sink saw its target changed by someone else).
 	Kind string `json:"kind"`
 	// Detail adds context, e.g. the file that changed or the caller's address.
 	Detail string `json:"detail,omitempty"`

@@ -170,6 +170,7 @@ func (d *daemon) specs(cfg *config.Config) ([]reconciler.FabricSpec, error) {
 				return nil, err
 			}
 		}
+		withSinkWatches(&spec, d.log.With("fabric", f.Name))
 		out = append(out, spec)
 	}
 	return out, nil
