@@ -101,7 +101,7 @@ var completionCases = []struct {
 	want  []string // exactly these, in any order
 }{
 	{[]string{"fgd", "ing"}, []string{"ingest"}},
-	{[]string{"fgd", ""}, []string{"check-config", "completion", "help", "ingest", "plan", "run", "status", "sync", "version", "--help"}},
+	{[]string{"fgd", ""}, []string{"check-config", "completion", "help", "import", "ingest", "plan", "run", "status", "sync", "version", "--help"}},
 	{[]string{"fgd", "plan", "--d"}, []string{"--detailed-exitcode"}},
 	{[]string{"fgd", "ingest", "--lo"}, []string{"--lock-timeout"}},
 	{[]string{"fgd", "plan", "--output", ""}, []string{"text", "json", "table"}},

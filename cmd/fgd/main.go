@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"completion":   {"print a shell completion script for bash, zsh or fish", cmdCompletion, completionFlags, shellOperand},
 		"status":       {"show the daemon's fabrics", cmdStatus, (&statusOpts{}).flags, ""},
 		"sync":         {"sync a fabric now (--wait follows it)", cmdSync, (&syncOpts{}).flags, "FABRIC"},
+		"import":       {"write a cluster's Hedgehog objects into an FGD's raw/", cmdImport, (&importOpts{}).flags, "DIR"},
 	}
 }
 

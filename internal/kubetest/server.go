@@ -201,7 +201,8 @@ func (s *Server) Writes(t testing.TB, agent string) []Request {
 // Kubectl runs the real kubectl against the server and returns its stdout.
 func (s *Server) Kubectl(t testing.TB, stdin []byte, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Only a hang-catcher: applying thousands of objects takes kubectl minutes on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", s.Kubeconfig}, args...)...)
 	cmd.Stdin = bytes.NewReader(stdin)

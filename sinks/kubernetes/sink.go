@@ -82,6 +82,7 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 	}
 	expected := expectedChanges(req)
 	var out reconciler.SinkOutcome
+	var writes []change
 	for _, c := range plan {
 		if c.op == opUnchanged {
 			out.Objects = append(out.Objects, reconciler.ObjectResult{Key: c.key, Outcome: reconciler.ObjectUnchanged})
@@ -96,13 +97,11 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 			out.Objects = append(out.Objects, reconciler.ObjectResult{Key: c.key, Outcome: reconciler.ObjectDrift, Message: c.describe()})
 			continue
 		}
-		res, err := s.write(ctx, dyn, c)
-		if err != nil {
-			return out, err
-		}
-		out.Objects = append(out.Objects, res)
+		writes = append(writes, c)
 	}
-	return out, nil
+	results, err := s.writeAll(ctx, dyn, writes)
+	out.Objects = append(out.Objects, results...)
+	return out, err
 }
 
 // expectedChanges are the keys fgd itself changed since its last apply to this sink.

@@ -6,14 +6,92 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/reconciler"
 )
+
+// parallelWrites is how many requests the sink has in flight at once. Objects of one rank do not
+// refer to each other, so they go together; the next rank starts when the previous one is done.
+const parallelWrites = 8
+
+// writeAll makes the writes of the plan, rank by rank (deletes after applies), each rank's in
+// parallel. It stops at the first failure of the cluster itself and returns the results so far.
+func (s *Sink) writeAll(ctx context.Context, dyn dynamic.Interface, writes []change) ([]reconciler.ObjectResult, error) {
+	var out []reconciler.ObjectResult
+	for start := 0; start < len(writes); {
+		end := start + 1
+		for end < len(writes) && writes[end].kind.rank == writes[start].kind.rank && writes[end].op == opDelete == (writes[start].op == opDelete) {
+			end++
+		}
+		res, err := s.writeWave(ctx, dyn, writes[start:end])
+		out = append(out, res...)
+		if err != nil {
+			return out, err
+		}
+		start = end
+	}
+	return out, nil
+}
+
+// writeWave writes independent objects with up to parallelWrites requests in flight.
+func (s *Sink) writeWave(ctx context.Context, dyn dynamic.Interface, wave []change) ([]reconciler.ObjectResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]reconciler.ObjectResult, len(wave))
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(parallelWrites, len(wave)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r, err := s.write(ctx, dyn, wave[i])
+				if err == nil {
+					results[i] = r
+					continue
+				}
+				// The first failure is the one to report; those after it are its cancellations.
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				cancel()
+			}
+		}()
+	}
+feed:
+	for i := range wave {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	var done []reconciler.ObjectResult
+	for _, r := range results {
+		if r.Outcome != "" {
+			done = append(done, r)
+		}
+	}
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = resilience.Transient(ctx.Err())
+	}
+	return done, firstErr
+}
 
 // write applies or deletes one object. An object the API server refuses (schema, conflict) is a
 // result, so one bad object never blocks the others; a failure of the cluster itself is an error
