@@ -86,7 +86,12 @@ func (r *Reconciler) storeSync(st SyncStatus) {
 		sy.Transitions = append(sy.Transitions, state.Transition{State: string(t.State), At: t.At})
 	}
 	for _, k := range st.Sinks {
-		sy.Sinks = append(sy.Sinks, state.SinkResult{Name: k.Name, Attempts: k.Attempts, Error: k.Error, Output: k.Output, Status: k.Status})
+		res := state.SinkResult{Name: k.Name, Attempts: k.Attempts, Error: k.Error, Output: k.Output, Status: k.Status,
+			Conflicts: k.Conflicts, Rejected: k.Rejected}
+		for _, p := range k.Problems {
+			res.Problems = append(res.Problems, state.ObjectProblem{Key: p.Key, Outcome: p.Outcome, Message: p.Message})
+		}
+		sy.Sinks = append(sy.Sinks, res)
 	}
 	r.storeErr(s.UpsertSync(sy))
 	if st.State == StateInitializing || st.State.Terminal() {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,7 +21,8 @@ import (
 // reach the cluster; a subnet changed with kubectl is restored through the watch, without a sync
 // being asked for; in detect-only mode the same change is a drift_detected event naming the
 // object and the field, and stays; a resource removed from the FGD is pruned while an object fgd
-// did not create stays; an emptied FGD deletes nothing.
+// did not create stays; without force_conflicts, a field another manager holds is that object's
+// conflict in GET /api/v1/syncs/{id}; an emptied FGD deletes nothing.
 func TestDaemonKubernetesSink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon and an API server")
@@ -34,7 +36,7 @@ func TestDaemonKubernetesSink(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "config.yaml")
-	writeCfg := func(mode string) {
+	writeCfg := func(mode string, force bool) {
 		body := fmt.Sprintf(`listen: 127.0.0.1:%d
 state_dir: state
 api: {token_file: %s}
@@ -43,13 +45,13 @@ fabrics:
     source:
       dir: {path: lab, debounce: 20ms, rescan_interval: 1h}
     sinks:
-      - kubernetes: {kubeconfig_file: %s, prune: true, mode: %s}
-`, port, tokenFile, srv.Kubeconfig, mode)
+      - kubernetes: {kubeconfig_file: %s, prune: true, mode: %s, force_conflicts: %t}
+`, port, tokenFile, srv.Kubeconfig, mode, force)
 		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	writeCfg("apply")
+	writeCfg("apply", true)
 	managed1 := dropVPC(t, filepath.Join(dir, "lab"), "vpc-1")
 	managed2 := dropVPC(t, filepath.Join(dir, "lab"), "vpc-2")
 	d := daemontest.Start(t, bin, dir, cfg, port)
@@ -82,7 +84,7 @@ fabrics:
 		return subnet() == "10.0.1.0/24"
 	})
 
-	writeCfg("detect-only")
+	writeCfg("detect-only", true)
 	if err := d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,9 @@ fabrics:
 		t.Errorf("detect-only restored the subnet (%s)", got)
 	}
 
-	writeCfg("apply")
+	// Back to apply, without force: the subnet kubectl-patch now owns is that object's conflict, not
+	// a failed sync, and the other changes go through.
+	writeCfg("apply", false)
 	if err := d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +116,21 @@ fabrics:
 		rc := dispatch([]string{"sync", "lab", "--wait", "--server", d.Base, "--token-file", tokenFile}, &out, &errb)
 		return rc, out.String() + errb.String()
 	}
-	if rc, out := sync(); rc != 0 {
+	rc, out := sync()
+	if rc != 0 {
 		t.Fatalf("fgd sync exited %d: %s", rc, out)
 	}
 	if got := vpcs(); got != "foreign vpc-1" {
 		t.Errorf("after vpc-2 left the FGD: VPCs %q, want foreign vpc-1", got)
 	}
-	if got := subnet(); got != "10.0.1.0/24" {
-		t.Errorf("back in apply mode the subnet is %s, want restored", got)
+	if got := subnet(); got != fmt.Sprintf("10.9.%d.0/24", patches) {
+		t.Errorf("without force_conflicts the subnet kubectl-patch set was replaced by %s", got)
+	}
+	id := regexp.MustCompile(`[0-9a-f]{16}`).FindString(out)
+	code, body := d.Get("/api/v1/syncs/" + id)
+	if code != http.StatusOK || !strings.Contains(body, `"conflicts":1`) || !strings.Contains(body, "kubectl-patch") ||
+		!strings.Contains(body, "vpc.githedgehog.com/VPC/default/vpc-1") {
+		t.Errorf("GET /api/v1/syncs/%s: %d %s\nwant the sink's conflict on vpc-1 naming kubectl-patch", id, code, body)
 	}
 
 	if err := os.Remove(managed1); err != nil {

@@ -137,6 +137,18 @@ type SinkView struct {
 	Attempts int    `json:"attempts"`
 	Error    string `json:"error,omitempty"`
 	Output   string `json:"output,omitempty"`
+	// Conflicts, Rejected and Problems: the objects a kubernetes sink
+	// could not apply, each with the API server's message.
+	Conflicts int           `json:"conflicts,omitempty"`
+	Rejected  int           `json:"rejected,omitempty"`
+	Problems  []ProblemView `json:"problems,omitempty"`
+}
+
+// ProblemView is one object a sink could not apply.
+type ProblemView struct {
+	Key     string `json:"key"`
+	Outcome string `json:"outcome"`
+	Message string `json:"message"`
 }
 
 // EventView is the data of one server-sent event.
@@ -225,7 +237,10 @@ func syncView(s *state.Sync, now time.Time) SyncView {
 	}
 	for i, r := range s.Sinks {
 		v.Sinks[i] = SinkView{Name: r.Name, Status: r.Status, Attempts: r.Attempts,
-			Error: audit.RedactText(r.Error), Output: audit.RedactText(r.Output)}
+			Error: audit.RedactText(r.Error), Output: audit.RedactText(r.Output), Conflicts: r.Conflicts, Rejected: r.Rejected}
+		for _, p := range r.Problems {
+			v.Sinks[i].Problems = append(v.Sinks[i].Problems, ProblemView{Key: p.Key, Outcome: p.Outcome, Message: audit.RedactText(p.Message)})
+		}
 	}
 	return v
 }

@@ -134,6 +134,16 @@ type SinkResult struct {
 	// Output is the sink's (bounded) output, secrets redacted.
 	Output string
 	Status string
+	// Conflicts and Rejected count the objects a per-object sink (the
+	// kubernetes sink) could not apply; Problems names them.
+	Conflicts, Rejected int
+	Problems            []ObjectProblem
+}
+
+// ObjectProblem is one resource a sink could not apply, with the target's
+// message (the API server's, naming the other field manager of a conflict).
+type ObjectProblem struct {
+	Key, Outcome, Message string
 }
 
 // Sync is one sync of one fabric, with every state it went through.
