@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 
 // shared is the API server the tests of this package share; each keeps to its own namespace and
 // fabric name.
-func shared(t *testing.T) *kubetest.Server {
+func shared(t testing.TB) *kubetest.Server {
 	t.Helper()
 	sharedOnce.Do(func() { sharedSrv, sharedErr = kubetest.StartShared(kubetest.Options{}) })
 	if sharedErr != nil {
@@ -51,13 +51,13 @@ func shared(t *testing.T) *kubetest.Server {
 	return sharedSrv
 }
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func newSink(t *testing.T, srv *kubetest.Server, fabric, ns string, change func(*Options)) *Sink {
+func newSink(t testing.TB, srv *kubetest.Server, fabric, ns string, change func(*Options)) *Sink {
 	t.Helper()
 	o := Options{Fabric: fabric, KubeconfigFile: srv.Kubeconfig, Namespace: ns, FieldManager: "fgd", ForceConflicts: true}
 	if change != nil {
@@ -71,7 +71,7 @@ func newSink(t *testing.T, srv *kubetest.Server, fabric, ns string, change func(
 }
 
 // resourceOf builds the desired resource of a manifest, moved into namespace ns.
-func resourceOf(t *testing.T, body, ns string) *state.Resource {
+func resourceOf(t testing.TB, body, ns string) *state.Resource {
 	t.Helper()
 	obj := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal([]byte(body), &obj.Object); err != nil {
