@@ -2,6 +2,8 @@ package kubernetes
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -35,6 +37,8 @@ type change struct {
 	fields []string
 	// uid is the live object's, so a delete removes the object observed and no later namesake.
 	uid string
+	// hash is the desired manifest's.
+	hash string
 }
 
 // target turns a normalized manifest into the object the sink applies: served version, namespace
@@ -66,25 +70,37 @@ func (s *Sink) target(body []byte) (kind, *unstructured.Unstructured, error) {
 // owns, and returns the changes in apply order (deletes in reverse, last).
 func (s *Sink) plan(desired []*state.Resource, live map[string]*unstructured.Unstructured, prune []*state.InventoryItem) ([]change, error) {
 	var out []change
+	hashes, keys := map[string]bool{}, map[string]bool{}
 	for _, r := range desired {
-		k, obj, err := s.target(r.Body)
+		h := r.Hash
+		if h == "" {
+			sum := sha256.Sum256(r.Body)
+			h = hex.EncodeToString(sum[:])
+		}
+		k, obj, err := s.cachedTarget(h, r.Body)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Path, err)
 		}
-		c := change{key: keyOf(k, obj.GetNamespace(), obj.GetName()), kind: k, obj: obj, op: opCreate}
+		c := change{key: keyOf(k, obj.GetNamespace(), obj.GetName()), kind: k, obj: obj, op: opCreate, hash: h}
+		hashes[h], keys[c.key] = true, true
 		if l := live[c.key]; l != nil {
-			owned, err := s.owned(l)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", c.key, err)
-			}
-			c.fields = diffPaths("", comparable(obj.Object), comparable(owned))
-			c.op = opUpdate
-			if len(c.fields) == 0 {
-				c.op = opUnchanged
+			c.op = opUnchanged
+			if !s.knownSame(c.key, h, l) {
+				owned, err := s.owned(l)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", c.key, err)
+				}
+				c.fields = diffPaths("", comparable(obj.Object), comparable(owned))
+				c.op = opUpdate
+				if len(c.fields) == 0 {
+					c.op = opUnchanged
+					s.remember(c.key, h, l.GetResourceVersion())
+				}
 			}
 		}
 		out = append(out, c)
 	}
+	s.forgetExcept(hashes, keys)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].kind.rank < out[j].kind.rank })
 	var dels []change
 	for _, it := range prune {

@@ -41,6 +41,7 @@ type Sink struct {
 	mu            sync.Mutex
 	dyn           dynamic.Interface
 	kubeconfigSum [32]byte
+	memo          memo
 }
 
 var _ reconciler.Sink = (*Sink)(nil)

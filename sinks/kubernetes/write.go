@@ -10,6 +10,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
@@ -109,8 +110,13 @@ func (s *Sink) write(ctx context.Context, dyn dynamic.Interface, c change) (reco
 		}
 		res.Outcome = reconciler.ObjectDeleted
 	} else {
-		_, err = ri.Apply(ctx, c.obj.GetName(), c.obj, metav1.ApplyOptions{FieldManager: s.opts.FieldManager, Force: s.opts.ForceConflicts})
+		var applied *unstructured.Unstructured
+		applied, err = ri.Apply(ctx, c.obj.GetName(), c.obj, metav1.ApplyOptions{FieldManager: s.opts.FieldManager, Force: s.opts.ForceConflicts})
 		res.Outcome = reconciler.ObjectApplied
+		if err == nil && c.hash != "" {
+			// What the server answered is the manifest, applied: the next sync need not compare it.
+			s.remember(c.key, c.hash, applied.GetResourceVersion())
+		}
 	}
 	switch {
 	case err == nil:
