@@ -104,4 +104,16 @@ var rows = []Row{
 	{What: "CPU per idle fabric per hour, 100 fabrics, with the default rescans (12 an hour) added", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkIdleFleet/rescan-cost$`),
 		Unit: "cpu-s-per-fabric-hour-with-rescans", Suffix: " s", Target: Target{Op: "<=", Value: 1, Text: "≤ 1 s", Ours: true},
 		Context: []Context{{Label: "per rescan", Unit: "cpu-ms-per-rescan", Suffix: " ms"}}},
+
+	// The kubernetes sink against a real API server (apiextensions-apiserver, embedded etcd), 5,000 VPCs.
+	{What: "kubernetes sink: first apply of 5,000 VPCs ÷ `kubectl apply --server-side -f`", Pkg: "sinks/kubernetes", Bench: regexp.MustCompile(`^BenchmarkKube5000$`),
+		Unit: "x-kubectl", Suffix: "×", Target: Target{Op: "<=", Value: 1, Text: "≤ 1×", Ours: true},
+		Context: []Context{{Label: "fgd", Unit: "first-apply-s", Suffix: " s"}, {Label: "kubectl", Unit: "kubectl-apply-s", Suffix: " s"}}},
+	{What: "… re-sync of the 5,000 unchanged", Pkg: "sinks/kubernetes", Bench: regexp.MustCompile(`^BenchmarkKube5000$`),
+		Unit: "resync-ms", Scale: 0.001, Suffix: " s", Target: Target{Op: "<", Value: 1000, Text: "< 1 s"},
+		Context: []Context{{Label: "writes", Unit: "resync-writes"}}},
+	{What: "… writes to the API server during that re-sync", Pkg: "sinks/kubernetes", Bench: regexp.MustCompile(`^BenchmarkKube5000$`),
+		Unit: "resync-writes", Target: Target{Op: "<=", Value: 0, Text: "0"}},
+	{What: "… a subnet changed by another client → restored through the watch, p50", Pkg: "sinks/kubernetes", Bench: regexp.MustCompile(`^BenchmarkKube5000$`),
+		Unit: "drift-restored-p50-ms", Suffix: " ms", Target: Target{Op: "<", Value: 2000, Text: "< 2 s"}},
 }
