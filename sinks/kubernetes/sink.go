@@ -41,6 +41,7 @@ type Sink struct {
 	mu            sync.Mutex
 	dyn           dynamic.Interface
 	kubeconfigSum [32]byte
+	live          liveCache
 	memo          memo
 }
 
@@ -73,9 +74,11 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 	if err != nil {
 		return reconciler.SinkOutcome{}, err
 	}
-	live, err := s.observe(ctx, dyn)
-	if err != nil {
-		return reconciler.SinkOutcome{}, err
+	live := s.cachedLive()
+	if live == nil {
+		if live, err = s.observe(ctx, dyn); err != nil {
+			return reconciler.SinkOutcome{}, err
+		}
 	}
 	plan, err := s.plan(req.Desired, live, req.Changes.Delete)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/fgdproject/fgd/reconciler"
 )
@@ -58,12 +57,13 @@ func (s *Sink) watchKind(ctx context.Context, k kind, trigger func(reconciler.Tr
 
 // watchOnce lists to learn where to start, then watches from there until the watch ends.
 func (s *Sink) watchOnce(ctx context.Context, k kind, trigger func(reconciler.Trigger)) error {
-	dyn, err := s.client()
+	dyn, gen, err := s.clientGen()
 	if err != nil {
 		return err
 	}
 	sel := LabelFabric + "=" + s.opts.Fabric
-	rv, err := listVersion(ctx, dyn, k, sel)
+	defer s.unsync(gen, k)
+	rv, err := s.listKind(ctx, dyn, gen, k, sel)
 	if err != nil {
 		return err
 	}
@@ -80,19 +80,14 @@ func (s *Sink) watchOnce(ctx context.Context, k kind, trigger func(reconciler.Tr
 			if !ok {
 				return fmt.Errorf("the watch of %s closed", k.gvr.GroupResource())
 			}
+			if err := s.see(gen, k, ev); err != nil {
+				return err
+			}
 			if detail, ok := s.foreignChange(k, ev); ok {
 				trigger(reconciler.Trigger{Kind: "watch", Detail: detail})
 			}
 		}
 	}
-}
-
-func listVersion(ctx context.Context, dyn dynamic.Interface, k kind, sel string) (string, error) {
-	list, err := dyn.Resource(k.gvr).List(ctx, metav1.ListOptions{LabelSelector: sel, Limit: 1})
-	if err != nil {
-		return "", err
-	}
-	return list.GetResourceVersion(), nil
 }
 
 // foreignChange says whether an event is someone else's change, and describes it. A deletion
