@@ -92,12 +92,8 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 			out.Objects = append(out.Objects, reconciler.ObjectResult{Key: c.key, Outcome: reconciler.ObjectUnchanged})
 			continue
 		}
-		// A change fgd did not make itself since its last apply is drift: someone else edited or
-		// deleted the object.
-		if s.opts.DetectOnly || !expected[c.key] {
-			out.Drift = append(out.Drift, c.describe())
-		}
 		if s.opts.DetectOnly {
+			out.Drift = append(out.Drift, c.describe())
 			out.Objects = append(out.Objects, reconciler.ObjectResult{Key: c.key, Outcome: reconciler.ObjectDrift, Message: c.describe()})
 			continue
 		}
@@ -105,6 +101,18 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 	}
 	results, err := s.writeAll(ctx, dyn, writes)
 	out.Objects = append(out.Objects, results...)
+	rejected := map[string]bool{}
+	for _, r := range results {
+		rejected[r.Key] = r.Outcome == reconciler.ObjectRejected
+	}
+	for _, c := range writes {
+		// A change fgd did not make itself since its last apply is drift: someone else edited or
+		// deleted the object. An object the server keeps refusing is reported as rejected, not
+		// as drift at every sync.
+		if !expected[c.key] && !rejected[c.key] {
+			out.Drift = append(out.Drift, c.describe())
+		}
+	}
 	return out, err
 }
 

@@ -129,4 +129,14 @@ func TestRejectedObjectDoesNotBlockOthers(t *testing.T) {
 	if len(out.Objects) != 3 {
 		t.Errorf("results %+v, want 3", out.Objects)
 	}
+
+	// The next sync, with nothing changed in the FGD, tries it again: rejected again, and not
+	// reported as drift.
+	out, err = s.Apply(ctx, resync(desired))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(out); got[reconciler.ObjectRejected] != 1 || got[reconciler.ObjectUnchanged] != 2 || len(out.Drift) != 0 {
+		t.Errorf("re-sync: outcomes %v drift %q, want vpc-bad rejected again and no drift", got, out.Drift)
+	}
 }
