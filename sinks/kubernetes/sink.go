@@ -6,7 +6,6 @@ package kubernetes
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 
@@ -130,5 +129,3 @@ func expectedChanges(req reconciler.SinkRequest) map[string]bool {
 	}
 	return m
 }
-
-func (s *Sink) String() string { return fmt.Sprintf("kubernetes sink of fabric %s", s.opts.Fabric) }
