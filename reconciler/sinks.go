@@ -150,6 +150,9 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 		f.log.Warn("sink failed, retrying", "sink", s.Name, "attempt", n, "retry_in", delay.Round(time.Millisecond).String(), "err", err)
 	})
 	st.Output = out.Output
+	if err == nil && out.Objects != nil {
+		r.recordOutcomes(f.spec.Name, s.Name, out.Objects)
+	}
 	st.Drift = len(out.Drift)
 	if len(out.Drift) > 0 {
 		r.event(f.spec.Name, state.EventDriftDetected, map[string]any{"sink": s.Name, "drift": out.Drift, "sync_id": run.status().ID})
@@ -179,6 +182,20 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 		st.Status = "applied"
 	}
 	return st, diskFull(f, r.recordInventory(f.spec.Name, s.Name, diff))
+}
+
+// recordOutcomes keeps each resource's last outcome at a per-object sink
+// for the API's resource list.
+func (r *Reconciler) recordOutcomes(fabric, sink string, objs []ObjectResult) {
+	if r.opts.Store == nil {
+		return
+	}
+	now := r.opts.Now()
+	items := make([]state.ObjectOutcome, len(objs))
+	for i, o := range objs {
+		items[i] = state.ObjectOutcome{Key: o.Key, Outcome: o.Outcome, Message: o.Message, At: now}
+	}
+	r.storeErr(r.opts.Store.ReplaceOutcomes(fabric, sink, items))
 }
 
 // countObjects takes the counts from a sink that reports what it did per

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -22,7 +23,8 @@ import (
 // being asked for; in detect-only mode the same change is a drift_detected event naming the
 // object and the field, and stays; a resource removed from the FGD is pruned while an object fgd
 // did not create stays; without force_conflicts, a field another manager holds is that object's
-// conflict in GET /api/v1/syncs/{id}; an emptied FGD deletes nothing.
+// conflict in GET /api/v1/syncs/{id} and the resource's last outcome in
+// GET /api/v1/fabrics/{name}/resources; an emptied FGD deletes nothing.
 func TestDaemonKubernetesSink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon and an API server")
@@ -131,6 +133,22 @@ fabrics:
 	if code != http.StatusOK || !strings.Contains(body, `"conflicts":1`) || !strings.Contains(body, "kubectl-patch") ||
 		!strings.Contains(body, "vpc.githedgehog.com/VPC/default/vpc-1") {
 		t.Errorf("GET /api/v1/syncs/%s: %d %s\nwant the sink's conflict on vpc-1 naming kubectl-patch", id, code, body)
+	}
+	var resources struct {
+		Resources []struct {
+			Name  string `json:"name"`
+			Sinks []struct {
+				Sink, Outcome, Message string
+			} `json:"sinks"`
+		} `json:"resources"`
+	}
+	code, body = d.Get("/api/v1/fabrics/lab/resources")
+	if err := json.Unmarshal([]byte(body), &resources); code != http.StatusOK || err != nil || len(resources.Resources) != 1 {
+		t.Fatalf("GET /api/v1/fabrics/lab/resources: %d %v %s", code, err, body)
+	}
+	if r := resources.Resources[0]; r.Name != "vpc-1" || len(r.Sinks) != 1 || r.Sinks[0].Sink != "kubernetes-0" ||
+		r.Sinks[0].Outcome != "conflict" || !strings.Contains(r.Sinks[0].Message, "kubectl-patch") {
+		t.Errorf("vpc-1's outcomes %+v, want kubernetes-0's conflict naming kubectl-patch", r)
 	}
 
 	if err := os.Remove(managed1); err != nil {

@@ -134,7 +134,7 @@ func TestAPIResources(t *testing.T) {
 	e.get(t, "/api/v1/fabrics/dc1/resources?kind=Switch", "", &list)
 	r := res("Switch", "leaf-1")
 	want := ResourceView{Key: r.Key, Kind: "Switch", Name: "leaf-1", Namespace: "default", Path: r.Path, Hash: state.HashBytes(r.Body)}
-	if list.Fabric != "dc1" || list.Revision != "0123456789abcdef0123" || len(list.Resources) != 1 || list.Resources[0] != want {
+	if list.Fabric != "dc1" || list.Revision != "0123456789abcdef0123" || len(list.Resources) != 1 || !reflect.DeepEqual(list.Resources[0], want) {
 		t.Errorf("GET ?kind=Switch = %+v, want %+v", list, want)
 	}
 	_, _, raw := e.call(t, "GET", "/api/v1/fabrics/dc1/resources?kind=Switch", "")

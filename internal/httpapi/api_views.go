@@ -80,6 +80,18 @@ type ResourceView struct {
 	Path string `json:"path"`
 	// Hash is the hex sha256 of the normalized bytes.
 	Hash string `json:"hash"`
+	// Sinks is the resource's last outcome at each sink that reports per
+	// object (the kubernetes sink).
+	Sinks []ResourceOutcomeView `json:"sinks,omitempty"`
+}
+
+// ResourceOutcomeView is a resource's last outcome at one sink: applied,
+// unchanged, drift, conflict or rejected, with the API server's message.
+type ResourceOutcomeView struct {
+	Sink    string    `json:"sink"`
+	Outcome string    `json:"outcome"`
+	Message string    `json:"message,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // SyncAccepted is the body of a 202 answer to POST .../sync.

@@ -46,7 +46,7 @@ func (s *Store) DeleteFabric(name string) error {
 	if n > 0 {
 		touched = append(touched, TableFabrics)
 	}
-	for _, t := range []string{TableResources, TableInventory, TableSyncs} {
+	for _, t := range []string{TableResources, TableInventory, TableSyncs, TableOutcomes} {
 		n, err := txn.DeleteAll(t, indexFabric, name)
 		if err != nil {
 			return fmt.Errorf("state: delete the %s of fabric %s: %w", t, name, err)

@@ -15,6 +15,7 @@ const (
 	TableInventory = "inventory"
 	TableSyncs     = "syncs"
 	TableEvents    = "events"
+	TableOutcomes  = "outcomes"
 
 	// tableIndex holds the latest modify index of every other table.
 	tableIndex = "index"
@@ -39,6 +40,7 @@ var schemaFuncs = []func() *memdb.TableSchema{
 	inventoryTableSchema,
 	syncsTableSchema,
 	eventsTableSchema,
+	outcomesTableSchema,
 }
 
 // dbSchema is the whole go-memdb schema of the store.
@@ -222,4 +224,27 @@ func (fabricStartedIndex) PrefixFromArgs(args ...any) ([]byte, error) {
 		return nil, fmt.Errorf("fabric_started index: want a fabric name, got %T", args[0])
 	}
 	return []byte(f + "\x00"), nil
+}
+
+// outcomesTableSchema holds each resource's last outcome at each sink that
+// reports per object.
+func outcomesTableSchema() *memdb.TableSchema {
+	return &memdb.TableSchema{
+		Name: TableOutcomes,
+		Indexes: map[string]*memdb.IndexSchema{
+			// One resource at one sink.
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+				&memdb.StringFieldIndex{Field: "Fabric"},
+				&memdb.StringFieldIndex{Field: "Sink"},
+				&memdb.StringFieldIndex{Field: "Key"},
+			}}},
+			// ReplaceOutcomes of one sink.
+			indexFabricSink: {Name: indexFabricSink, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
+				&memdb.StringFieldIndex{Field: "Fabric"},
+				&memdb.StringFieldIndex{Field: "Sink"},
+			}}},
+			// Outcomes(fabric) for the resources list, and DeleteFabric.
+			indexFabric: {Name: indexFabric, Indexer: &memdb.StringFieldIndex{Field: "Fabric"}},
+		},
+	}
 }

@@ -140,6 +140,15 @@ type SinkResult struct {
 	Problems            []ObjectProblem
 }
 
+// ObjectOutcome is the last outcome of one resource at one sink that
+// reports per object (the kubernetes sink): applied, unchanged, deleted,
+// drift, conflict or rejected, with the target's message.
+type ObjectOutcome struct {
+	Fabric, Sink, Key string
+	Outcome, Message  string
+	At                time.Time
+}
+
 // ObjectProblem is one resource a sink could not apply, with the target's
 // message (the API server's, naming the other field manager of a conflict).
 type ObjectProblem struct {
