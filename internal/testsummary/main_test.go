@@ -8,7 +8,7 @@ import (
 
 // TestSummary runs the real go test on testdata/demo (a passing, a failing,
 // a skipped test and a skipped subtest in a; a panic in b; a build error
-// in c): the output is what a plain go test prints, then the skips with
+// in c; no test files in d): the output is what a plain go test prints, then the skips with
 // their reasons, and the exit status is go test's.
 func TestSummary(t *testing.T) {
 	goBin, err := exec.LookPath("go")
@@ -36,7 +36,7 @@ func TestSummary(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
 	}
-	for _, unwanted := range []string{"=== RUN", "a_test.go:5: fine", "--- PASS", "--- SKIP"} {
+	for _, unwanted := range []string{"=== RUN", "a_test.go:5: fine", "--- PASS", "--- SKIP", "example.com/demo/d :"} {
 		if strings.Contains(got, unwanted) {
 			t.Errorf("output holds %q, which a plain go test does not print:\n%s", unwanted, got)
 		}

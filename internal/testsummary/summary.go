@@ -78,6 +78,9 @@ func (s *summary) handle(e event) {
 		s.failed = true
 		s.printFailure(s.pending[key])
 		delete(s.pending, key)
+	case e.Test == "" && e.Action == "skip":
+		// A package without test files: go test's "?" line says so.
+		delete(s.pending, key)
 	case e.Action == "skip":
 		s.skips = append(s.skips, skip{pkg: e.Package, test: e.Test, reason: reason(s.pending[key])})
 		delete(s.pending, key)
