@@ -45,7 +45,7 @@ func (r *Registry) Decode(doc Document) (*Resource, []Issue) {
 	if ok {
 		sch := r.schemas[schemaKey{id.Group, id.Version, id.Kind}]
 		if err := sch.Validate(obj); err != nil {
-			issues = appendSchemaIssues(issues, err, root, doc.Index, id)
+			issues = appendSchemaIssues(issues, err, root, doc.Index, id, sch)
 		}
 	}
 	if len(issues) > 0 {
@@ -290,7 +290,7 @@ func parseIndex(s string) (int, error) {
 }
 
 // appendSchemaIssues turns the validator's error tree into one Issue per leaf error.
-func appendSchemaIssues(issues []Issue, err error, root *yaml.Node, doc int, id Identity) []Issue {
+func appendSchemaIssues(issues []Issue, err error, root *yaml.Node, doc int, id Identity, sch *jsonschema.Schema) []Issue {
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		return append(issues, Issue{Document: doc, Line: root.Line, Code: CodeSchema, Message: err.Error(), Hint: "report this to the fgd developers"})
@@ -303,7 +303,7 @@ func appendSchemaIssues(issues []Issue, err error, root *yaml.Node, doc int, id 
 			}
 			return
 		}
-		issues = append(issues, schemaIssues(e, root, doc, id)...)
+		issues = append(issues, schemaIssues(e, root, doc, id, sch)...)
 	}
 	walk(ve)
 	return issues

@@ -3,6 +3,8 @@ package resource
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -10,10 +12,12 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"gopkg.in/yaml.v3"
+
+	"github.com/fgdproject/fgd/internal/suggest"
 )
 
 // schemaIssues words one leaf error of the schema validator as Issues that name the field.
-func schemaIssues(e *jsonschema.ValidationError, root *yaml.Node, doc int, id Identity) []Issue {
+func schemaIssues(e *jsonschema.ValidationError, root *yaml.Node, doc int, id Identity, sch *jsonschema.Schema) []Issue {
 	at := locate(root, e.InstanceLocation)
 	path := renderPath(at.segs)
 	schemaName := fmt.Sprintf("the %s %s/%s schema", id.Kind, id.Group, id.Version)
@@ -31,6 +35,9 @@ func schemaIssues(e *jsonschema.ValidationError, root *yaml.Node, doc int, id Id
 			hint := "remove it, or check that apiVersion matches the schema it was written for (v1alpha2 vs v1beta1)"
 			if path == "metadata" {
 				hint = "remove it; metadata holds Kubernetes object metadata only (name, namespace, labels, annotations, ...)"
+			}
+			if s := suggest.Nearest(p, fieldsAt(sch, e.InstanceLocation)); s != "" {
+				hint = fmt.Sprintf("did you mean %q? Otherwise %s", s, hint)
 			}
 			out = append(out, mk(line, path, CodeUnknownField, fmt.Sprintf("unknown field %q", p), hint))
 		}
@@ -113,4 +120,67 @@ func shortValue(v any) string {
 		s = s[:57] + "...\""
 	}
 	return s
+}
+
+// fieldsAt lists the fields the schema allows at an instance location (the
+// object that holds an unknown field), for "did you mean". It follows
+// properties, list items and allOf/anyOf/oneOf branches; nil when the
+// location leads nowhere in the schema.
+func fieldsAt(sch *jsonschema.Schema, loc []string) []string {
+	if sch == nil {
+		return nil
+	}
+	if len(loc) == 0 {
+		var out []string
+		collectFields(sch, &out, 0)
+		return out
+	}
+	var out []string
+	for _, next := range childSchemas(sch, loc[0], 0) {
+		out = append(out, fieldsAt(next, loc[1:])...)
+	}
+	return out
+}
+
+// childSchemas are the schemas a child named seg (a field, or a list index)
+// of an instance of sch is validated against.
+func childSchemas(sch *jsonschema.Schema, seg string, depth int) []*jsonschema.Schema {
+	if sch == nil || depth > 8 {
+		return nil
+	}
+	var out []*jsonschema.Schema
+	if p, ok := sch.Properties[seg]; ok {
+		out = append(out, p)
+	}
+	if _, err := strconv.Atoi(seg); err == nil {
+		if it, ok := sch.Items.(*jsonschema.Schema); ok {
+			out = append(out, it)
+		}
+	}
+	if ap, ok := sch.AdditionalProperties.(*jsonschema.Schema); ok && len(out) == 0 {
+		out = append(out, ap)
+	}
+	for _, b := range slices.Concat(sch.AllOf, sch.AnyOf, sch.OneOf) {
+		out = append(out, childSchemas(b, seg, depth+1)...)
+	}
+	if sch.Ref != nil {
+		out = append(out, childSchemas(sch.Ref, seg, depth+1)...)
+	}
+	return out
+}
+
+// collectFields appends the property names of sch and its branches.
+func collectFields(sch *jsonschema.Schema, out *[]string, depth int) {
+	if sch == nil || depth > 8 {
+		return
+	}
+	for name := range sch.Properties {
+		*out = append(*out, name)
+	}
+	for _, b := range slices.Concat(sch.AllOf, sch.AnyOf, sch.OneOf) {
+		collectFields(b, out, depth+1)
+	}
+	if sch.Ref != nil {
+		collectFields(sch.Ref, out, depth+1)
+	}
 }
