@@ -129,3 +129,30 @@ func TestOutputFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestDidYouMean checks that a mistyped command or flag gets the nearest
+// name, and that something far from every name gets none.
+func TestDidYouMean(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"stauts"}, "Did you mean 'fgd status'?"},
+		{[]string{"ingets", "/x"}, "Did you mean 'fgd ingest'?"},
+		{[]string{"plan", "--detailed-exitcod", "/x"}, "did you mean --detailed-exitcode?"},
+		{[]string{"status", "--ouptut", "json"}, "did you mean --output?"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := dispatch(tc.args, &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q in stderr:\n%s", tc.args, code, tc.want, stderr.String())
+		}
+		if strings.Count(stderr.String(), "\n") > 4 {
+			t.Errorf("%v: a typo answers in a few lines, not the whole help:\n%s", tc.args, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := dispatch([]string{"deploy"}, &stdout, &stderr); code != 2 || strings.Contains(stderr.String(), "Did you mean") {
+		t.Errorf("deploy: exit %d, stderr %q: no command is close to it", code, stderr.String())
+	}
+}

@@ -7,8 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
+
+	"github.com/fgdproject/fgd/internal/suggest"
 )
 
 // command is one subcommand: it parses its own flags and returns the exit code.
@@ -55,8 +59,11 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "fgd: unknown command %q\n\n", args[0])
-		usage(stderr, cmds)
+		fmt.Fprintf(stderr, "fgd: unknown command %q\n", args[0])
+		if s := suggest.Nearest(args[0], slices.Collect(maps.Keys(cmds))); s != "" {
+			fmt.Fprintf(stderr, "Did you mean 'fgd %s'?\n", s)
+		}
+		fmt.Fprintln(stderr, "Run 'fgd --help' for the list of commands.")
 		return 2
 	}
 	return c.run(args[1:], stdout, stderr)

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/fgdproject/fgd/internal/suggest"
 )
 
 // help is what `fgd COMMAND --help` prints besides the flags.
@@ -38,13 +40,31 @@ func parse(fs *flag.FlagSet, h help, args []string, stdout, stderr io.Writer) (o
 		return nil, 0, false
 	case err != nil:
 		// The flag package names flags with one dash; help uses two.
-		msg := strings.Replace(err.Error(), " -", " --", 1)
+		msg := strings.Replace(err.Error(), " -", " --", 1) + flagSuggestion(fs, err)
 		return nil, usageError(stderr, fs.Name(), h, msg), false
 	}
 	if msg := checkChoices(fs); msg != "" {
 		return nil, usageError(stderr, fs.Name(), h, msg), false
 	}
 	return pos, 0, true
+}
+
+// flagSuggestion is "; did you mean --x?" for an unknown flag close to a
+// known one, or "".
+func flagSuggestion(fs *flag.FlagSet, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return ""
+	}
+	name = strings.TrimLeft(name, "-")
+	var known []string
+	for _, f := range visibleFlags(fs) {
+		known = append(known, f.Name)
+	}
+	if s := suggest.Nearest(name, known); s != "" {
+		return "; did you mean --" + s + "?"
+	}
+	return ""
 }
 
 // usageError prints a usage problem and the synopsis to w and returns 2,
