@@ -141,6 +141,7 @@ func summarize(rep *ingest.Report) Summary {
 		Updated:   rep.Updated,
 		Unchanged: rep.Unchanged,
 		Unmanaged: rep.Unmanaged,
+		Retired:   retiredPaths(rep),
 		Conflicts: len(rep.Conflicts),
 		Repairs:   len(rep.Repairs),
 		Errors:    len(rep.Errors),
@@ -175,4 +176,13 @@ func (r *Reconciler) countResources(fabric, root string) {
 		}
 		r.opts.Metrics.resources.WithLabelValues(fabric, k.Kind).Set(float64(n))
 	}
+}
+
+// retiredPaths lists the entries of unmanaged/ a run archived, or nil.
+func retiredPaths(rep *ingest.Report) []string {
+	var out []string
+	for _, r := range rep.Retired {
+		out = append(out, r.Path)
+	}
+	return out
 }

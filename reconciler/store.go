@@ -151,6 +151,9 @@ func (r *Reconciler) storeOutcome(st SyncStatus) {
 			"unchanged": st.Summary.Unchanged, "unmanaged": st.Summary.Unmanaged, "conflicts": st.Summary.Conflicts,
 		})
 	}
+	if len(st.Summary.Retired) > 0 {
+		r.event(st.Fabric, state.EventUnmanagedRetired, map[string]any{"sync_id": st.ID, "files": st.Summary.Retired})
+	}
 	if st.State == StateCompleted {
 		r.event(st.Fabric, state.EventSyncCompleted, data)
 		return

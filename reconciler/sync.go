@@ -70,15 +70,17 @@ type SyncStatus struct {
 
 // Summary counts what a sync's ingestion did.
 type Summary struct {
-	Files     int  `json:"files"`
-	Created   int  `json:"created"`
-	Updated   int  `json:"updated"`
-	Unchanged int  `json:"unchanged"`
-	Unmanaged int  `json:"unmanaged"`
-	Conflicts int  `json:"conflicts"`
-	Repairs   int  `json:"repairs"`
-	Errors    int  `json:"errors"`
-	Changed   bool `json:"changed"`
+	Files     int `json:"files"`
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Unmanaged int `json:"unmanaged"`
+	// Retired are the stale entries of unmanaged/ the sync archived.
+	Retired   []string `json:"retired,omitempty"`
+	Conflicts int      `json:"conflicts"`
+	Repairs   int      `json:"repairs"`
+	Errors    int      `json:"errors"`
+	Changed   bool     `json:"changed"`
 }
 
 // syncRun is the mutable record of a sync in flight; status() snapshots it.

@@ -87,3 +87,38 @@ func syncAndWait(t *testing.T, h *harness, name string) {
 	}
 	eventually(t, "the sync of "+name+" to end", func() bool { return h.fabric(name).Syncs > before })
 }
+
+// Fixing a rejected file and dropping it again retires its stale entry:
+// the fabric's unmanaged count drops to 0 and an unmanaged_retired event
+// names what moved to .hnp/archive/.
+func TestFixedFileRetiresItsUnmanagedEntry(t *testing.T) {
+	lab := t.TempDir()
+	bad := strings.Replace(vpcDoc("vpc-1"), "spec:", "spec:\n  subnetz: {}", 1)
+	write(t, filepath.Join(lab, "raw", "bad.yaml"), bad)
+	store := newStore(t)
+	h := newHarness(t, reconciler.Options{Store: store})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: lab, Hash: "1"})
+	eventually(t, "first sync", func() bool { return h.fabric("lab").Attempted })
+	if f, _ := store.Fabric(nil, "lab"); f == nil || f.UnmanagedCount != 1 {
+		t.Fatalf("after the rejection: %+v, want 1 unmanaged file", f)
+	}
+
+	write(t, filepath.Join(lab, "raw", "bad.yaml"), vpcDoc("vpc-1"))
+	syncAndWait(t, h, "lab")
+	if f, _ := store.Fabric(nil, "lab"); f.UnmanagedCount != 0 || len(f.Unmanaged) != 0 {
+		t.Errorf("after the fix: %d unmanaged files %+v, want none", f.UnmanagedCount, f.Unmanaged)
+	}
+	evs, err := store.Events(nil, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, e := range evs {
+		if e.Type == state.EventUnmanagedRetired && fmt.Sprint(e.Data["files"]) == "[unmanaged/bad.yaml]" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no %s event naming unmanaged/bad.yaml among %d events", state.EventUnmanagedRetired, len(evs))
+	}
+}

@@ -54,14 +54,20 @@ func auditSync(log *audit.Log, logger *slog.Logger) func(reconciler.SyncStatus) 
 				details = append(details, t.Detail)
 			}
 		}
-		recordAudit(log, logger, audit.Entry{
+		e := audit.Entry{
 			Actor: strings.Join(actors, ","), Action: audit.ActionSync, Fabric: st.Fabric, Revision: st.Revision,
 			Outcome: outcome, Detail: strings.Join(append(details, st.Error), "; "),
 			Changes: map[string]any{
 				"sync_id": st.ID, "files": st.Summary.Files, "created": st.Summary.Created, "updated": st.Summary.Updated,
 				"unmanaged": st.Summary.Unmanaged, "commit": st.Commit,
 			},
-		})
+		}
+		if len(st.Summary.Retired) > 0 {
+			// The stale rejections a fix made history, for whoever asks
+			// later where an entry of unmanaged/ went.
+			e.Changes["retired"] = st.Summary.Retired
+		}
+		recordAudit(log, logger, e)
 	}
 }
 

@@ -87,6 +87,9 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 			return changed, err
 		}
 	}
+	if err := p.archiveRetired(ab, b, failed); err != nil {
+		return changed, err
+	}
 	changed = changed || ab.Len() > 0
 	if err := ab.Commit(); err != nil {
 		return changed, err
@@ -95,7 +98,7 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 	// (4) the archive log: new segments if it rolls, then one atomic
 	// rewrite of its recent part.
 	for _, r := range b.records {
-		if !failed[r.Path] {
+		if !failed[r.Path] && !failed[b.retiredFor(r.Path)] {
 			if _, err := p.log.add(r); err != nil {
 				return changed, err
 			}
@@ -111,6 +114,10 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 		p.beforeRemove()
 	}
 	dirs := map[string]bool{}
+	if err := p.removeRetired(b, failed, dirs); err != nil {
+		return changed, err
+	}
+	changed = changed || len(b.retire) > 0
 	for _, rel := range b.remove {
 		if failed[rel] {
 			continue

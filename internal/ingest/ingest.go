@@ -66,7 +66,7 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 	}
 	start := time.Now()
 	rep := &Report{Fabric: o.Fabric, DryRun: o.DryRun, Files: []FileResult{}, Resources: []ResourceResult{},
-		Conflicts: []Conflict{}, Errors: []ErrorItem{}, Repairs: []fgd.Repair{}, Skipped: []Skipped{}, Deferred: []Skipped{}}
+		Retired: []Retired{}, Conflicts: []Conflict{}, Errors: []ErrorItem{}, Repairs: []fgd.Repair{}, Skipped: []Skipped{}, Deferred: []Skipped{}}
 	m := fgd.Manifest{Fabric: o.Fabric, LayoutVersion: fgd.LayoutVersion, FGDVersion: buildinfo.Version}
 
 	var lock *fgd.Lock
@@ -166,7 +166,7 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 		if err != nil {
 			return rep, err
 		}
-		if len(b.remove) > 0 {
+		if len(b.remove) > 0 || len(b.retire) > 0 {
 			rep.Changed = true
 		}
 		if !o.DryRun {
@@ -193,7 +193,7 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 	}
 	o.Logger.Log(ctx, level, "ingest", "fgd", root, "fabric", o.Fabric, "dry_run", o.DryRun, "files", len(rep.Files),
 		"created", rep.Created, "updated", rep.Updated, "unchanged", rep.Unchanged, "unmanaged", rep.Unmanaged,
-		"conflicts", len(rep.Conflicts), "failed", rep.Failed, "changed", rep.Changed, "took", time.Since(start).Round(time.Millisecond).String())
+		"retired", len(rep.Retired), "conflicts", len(rep.Conflicts), "failed", rep.Failed, "changed", rep.Changed, "took", time.Since(start).Round(time.Millisecond).String())
 	return rep, nil
 }
 

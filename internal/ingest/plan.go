@@ -20,6 +20,7 @@ type batch struct {
 	archive   []archiveWrite
 	records   []Record
 	remove    []string // originals, in ascending path order
+	retire    []retireWrite
 }
 
 // unmanagedWrite stores content (and its sidecar) in unmanaged/.
@@ -66,6 +67,10 @@ type planner struct {
 	stamps  map[string]fileStamp   // original → as discovery saw it
 	// cache is Options.ManagedCache.
 	cache *ManagedCache
+	// unmanagedBy lists the entries of unmanaged/ by original (read once,
+	// see unmanagedIndex); retired holds those already planned to go.
+	unmanagedBy map[string][]unmanagedEntry
+	retired     map[string]bool
 	// beforeRemove is Options.beforeRemove (tests only).
 	beforeRemove func()
 }
@@ -73,7 +78,7 @@ type planner struct {
 func newPlanner(root, fabric string, now time.Time, log *archiveLog, rep *Report) *planner {
 	return &planner{root: root, fabric: fabric, now: now, v: newView(root), log: log, rep: rep,
 		claims: map[string]claim{}, holder: map[string]string{}, holdBy: map[string]DocumentRef{},
-		before: map[string]before{}, files: map[string]int{}}
+		before: map[string]before{}, files: map[string]int{}, retired: map[string]bool{}}
 }
 
 func (p *planner) when() string { return p.now.UTC().Format(time.RFC3339) }
@@ -93,6 +98,11 @@ func (p *planner) planFile(e examined, b *batch) error {
 	fr := FileResult{Path: e.c.rel, Reasons: []string{}}
 	if err := p.decide(e, &fr, b); err != nil {
 		return err
+	}
+	if fr.Outcome != OutcomeError {
+		if err := p.retireStale(e, &fr, b); err != nil {
+			return err
+		}
 	}
 	p.addFile(fr)
 	return nil
@@ -194,6 +204,7 @@ func (p *planner) fail(file string, err error) {
 	if fr.UnmanagedAs != "" {
 		p.rep.Unmanaged--
 	}
+	p.unretire(file)
 	fr.Outcome, fr.UnmanagedAs, fr.ArchivedAs = OutcomeError, "", ""
 	fr.Reasons = append(fr.Reasons, err.Error())
 	p.rep.Failed++

@@ -35,7 +35,10 @@ type Report struct {
 	Failed   int `json:"failed"`
 	// Unmanaged counts the files routed to unmanaged/, whole (outcome
 	// unmanaged) or in part (outcome partial).
-	Unmanaged int          `json:"unmanaged"`
+	Unmanaged int `json:"unmanaged"`
+	// Retired lists the stale entries of unmanaged/ the run moved to
+	// .hnp/archive/, because the file they came from was ingested again.
+	Retired   []Retired    `json:"retired"`
 	Conflicts []Conflict   `json:"conflicts"`
 	Errors    []ErrorItem  `json:"errors"`
 	Repairs   []fgd.Repair `json:"repairs"`

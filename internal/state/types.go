@@ -200,6 +200,9 @@ const (
 	EventVerificationPassed   = "verification_passed"
 	EventSourceFailed         = "source_failed"
 	EventSourceRecovered      = "source_recovered"
+	// EventUnmanagedRetired: stale entries of unmanaged/ moved to
+	// .hnp/archive/ after the files they came from were ingested again.
+	EventUnmanagedRetired = "unmanaged_retired"
 )
 
 // Event is one thing worth telling the event stream.
