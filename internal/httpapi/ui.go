@@ -50,6 +50,7 @@ func (s *Server) uiRoutes(a *api) []route {
 	return []route{
 		{pattern: "GET /{$}", handler: a.reader(u.index)},
 		{pattern: "GET /fabrics/{name}", handler: a.reader(u.fabric)},
+		{pattern: "GET /fabrics/{name}/managed/{path...}", handler: a.reader(u.resource)},
 		{pattern: "GET /static/", handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "no-cache")
 			w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -62,7 +63,7 @@ func (s *Server) uiRoutes(a *api) []route {
 // embedded, so an error is a defect of the build, caught by every test.
 func mustParsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"index.html", "fabric.html", "notfound.html"} {
+	for _, name := range []string{"index.html", "fabric.html", "notfound.html", "resource.html"} {
 		pages[name] = template.Must(template.New(name).ParseFS(uiFiles, "ui/templates/layout.html", "ui/templates/"+name))
 	}
 	return pages
@@ -175,8 +176,14 @@ func (u *ui) fabricPage(name string) (page fabricPage, found bool, err error) {
 	if len(syncs) > 0 {
 		last = syncs[0]
 	}
+	groups, pic, err := u.browse(name)
+	if err != nil {
+		return fabricPage{}, false, err
+	}
 	page = fabricPage{
 		Title:     "Fabric " + f.Name,
+		Resources: groups,
+		Wiring:    pic,
 		Fabric:    newFabricRow(fabricView(f, counts), last, now),
 		Generated: now.UTC(),
 	}

@@ -27,15 +27,22 @@ type fabricPage struct {
 	Title  string
 	Fabric fabricRow
 	// Syncs are the recent syncs, newest first; Last is the newest.
-	Syncs     []syncRow
-	Last      *syncRow
+	Syncs []syncRow
+	Last  *syncRow
+	// Resources are the desired resources by kind, for the browser.
+	Resources []kindGroup
+	// Wiring is the picture of the switches, servers and connections; nil
+	// when the fabric has none.
+	Wiring    *wiring
 	Generated time.Time
 }
 
 // notFoundPage is the 404 page of an unknown fabric.
 type notFoundPage struct {
-	Title     string
-	Name      string
+	Title string
+	Name  string
+	// Resource is true for an unknown resource of a known fabric.
+	Resource  bool
 	Generated time.Time
 }
 
