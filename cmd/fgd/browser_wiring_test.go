@@ -200,7 +200,7 @@ func TestFabricPageWiringInBrowser(t *testing.T) {
 	if got := countOf(`#wiring [data-kind="Server"]`); got != servers+1 {
 		t.Errorf("after the drop, %d servers in the picture, want %d", got, servers+1)
 	}
-	page := screenshot(t, bctx, chromedp.FullScreenshot(90))
+	page := screenshot(t, bctx, chromedp.CaptureScreenshot())
 	wiring := screenshot(t, bctx, chromedp.Screenshot(chromedp.CSS("#wiring")))
 
 	// A resource opens with its normalized YAML and provenance.
