@@ -39,6 +39,10 @@ type ingestOpts struct {
 	output      *string
 	lockTimeout *time.Duration
 	detailed    bool
+	// files and failOnRejected are plan's modes for hooks and CI (see
+	// plan_files.go).
+	files          bool
+	failOnRejected bool
 }
 
 // flags defines the flag set of o.name, which the command and shell
@@ -50,6 +54,8 @@ func (o *ingestOpts) flags() *flag.FlagSet {
 	o.lockTimeout = fs.Duration("lock-timeout", ingest.DefaultLockTimeout, "wait at most this `DURATION` while another fgd works on the same FGD")
 	if o.name == "plan" {
 		fs.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error")
+		fs.BoolVar(&o.files, "files", false, "the arguments are files (as a pre-commit hook gets them): plan each FGD they belong to")
+		fs.BoolVar(&o.failOnRejected, "fail-on-rejected", false, "exit 1 when a document would be rejected, naming its file and line")
 	}
 	return fs
 }
@@ -73,7 +79,7 @@ counts the files handled (not with --output json, nor into a pipe).`,
 }
 
 var planHelp = help{
-	usage: "fgd plan DIR [--detailed-exitcode] [--fabric NAME] [--output text|json] [--lock-timeout DURATION]",
+	usage: "fgd plan DIR [--detailed-exitcode] [--fail-on-rejected] [--fabric NAME] [--output text|json] [--lock-timeout DURATION]\n       fgd plan --files FILE... [--detailed-exitcode] [--fail-on-rejected]",
 	about: `Shows what 'fgd ingest DIR' would do — layout repairs, files ingested or
 routed to unmanaged/ with the reasons, resources created or updated,
 conflicts — and writes nothing at all (not even a lock file).`,
@@ -82,9 +88,14 @@ conflicts — and writes nothing at all (not even a lock file).`,
 		"fgd plan /srv/fgd/dc1 --output json",
 		"# in a script: 0 nothing to do, 2 changes pending, 1 error",
 		"fgd plan /srv/fgd/dc1 --detailed-exitcode",
+		"# in CI: fail on a rejected document, whatever else is pending",
+		"fgd plan gitops/dc1 --fail-on-rejected",
+		"# as a pre-commit hook: the FGDs of the changed files",
+		"fgd plan --files --fail-on-rejected gitops/dc1/raw/vpcs.yaml",
 	},
 	exits: `0  the plan was computed (with --detailed-exitcode: nothing to do)
-1  error: a file cannot be read, or the FGD cannot be examined
+1  error: a file cannot be read, or the FGD cannot be examined;
+   with --fail-on-rejected also: a document would be rejected
 2  usage error; with --detailed-exitcode also: changes are pending`,
 }
 
@@ -101,12 +112,21 @@ func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	asJSON := *o.output == outputJSON
+	if o.files {
+		return planFiles(&o, pos, stdout, stderr)
+	}
 	if len(pos) != 1 {
 		return usageFail(stdout, stderr, asJSON, name, h, fmt.Sprintf("give exactly one FGD folder (got %d arguments)", len(pos)))
 	}
-	dir := pos[0]
-	if *o.fabric == "" {
-		*o.fabric = ingest.DefaultFabric(dir)
+	return ingestOne(&o, pos[0], stdout, stderr)
+}
+
+// ingestOne ingests or plans the FGD in dir and returns the exit code.
+func ingestOne(o *ingestOpts, dir string, stdout, stderr io.Writer) int {
+	name, dry, asJSON := o.name, o.name == "plan", *o.output == outputJSON
+	fabric := *o.fabric
+	if fabric == "" {
+		fabric = ingest.DefaultFabric(dir)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -119,7 +139,7 @@ func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := ingest.Options{Fabric: *o.fabric, DryRun: dry, LockTimeout: *o.lockTimeout, Logger: logger, Now: time.Now}
+	opts := ingest.Options{Fabric: fabric, DryRun: dry, LockTimeout: *o.lockTimeout, Logger: logger, Now: time.Now}
 	// A progress bar on a terminal only: never in JSON mode or into a pipe.
 	bar := newFileBar(stderr, !asJSON && logging.IsTerminal(stderr))
 	if bar != nil {
@@ -149,8 +169,9 @@ func ingestCommand(name string, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "fgd %s: %s: %s; fix: %s\n", name, safe(e.File), safe(e.Message), safe(e.Hint))
 		}
 	}
+	rejected := o.failOnRejected && printRejected(stderr, name, dir, rep)
 	switch {
-	case rep.Failures():
+	case rep.Failures(), rejected:
 		return 1
 	case dry && o.detailed && rep.Changed:
 		return 2
