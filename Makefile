@@ -3,7 +3,11 @@ GO        ?= go
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X github.com/fgdproject/fgd/internal/buildinfo.Version=$(VERSION)
+# The commit, stamped explicitly: builds without VCS stamping (-buildvcs=false,
+# a source tarball, a worktree Go cannot read) would otherwise say "unknown".
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -s -w -X github.com/fgdproject/fgd/internal/buildinfo.Version=$(VERSION) \
+             -X github.com/fgdproject/fgd/internal/buildinfo.Revision=$(REVISION)
 # Fuzz time per target inside `make test`.
 FUZZTIME  ?= 30s
 FUZZTIME_SHORT ?= 10s
@@ -33,14 +37,16 @@ test: check-tools kubeapiserver
 	$(GO) run ./internal/testsummary $(GO) test -json -race -count=1 ./...
 	$(MAKE) fuzz
 
-# The status page in headless Chromium against the real daemon; installs
+# The status page and the fabric page (wiring picture, resource browser) in
+# headless Chromium against the real daemon; FGD_UPDATE_SCREENSHOT=1 rewrites
+# the screenshots in docs/. Installs
 # Debian's chromium first when /usr/bin/chromium is missing.
 test-browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "installing chromium (Debian package) for the browser test"; \
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	fi
-	$(GO) test -run TestStatusPageInBrowser -count=1 ./cmd/fgd
+	$(GO) test -run 'TestStatusPageInBrowser|TestFabricPageWiringInBrowser' -count=1 ./cmd/fgd
 
 # The fuzz targets: the YAML pipeline (parse, validate, normalize), the
 # config parser, the webhook payload parsers and whole webhook requests, and
