@@ -81,7 +81,14 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 	if err != nil {
 		return rep, localFailure(f, unsafeFile(fmt.Errorf("ingest %s: %w", root, err)))
 	}
-	r.countResources(f.spec.Name, root)
+	if total := r.countResources(f.spec.Name, root); rep != nil {
+		// Unchanged counts the whole desired set the sync left as it was,
+		// not only the resources of the files it read: a sync with nothing
+		// to ingest leaves every managed resource unchanged.
+		sum := summarize(rep)
+		sum.Unchanged = max(sum.Unchanged, total-sum.Created-sum.Updated)
+		run.setSummary(sum)
+	}
 	// The desired set is re-read when ingestion changed managed/, for a
 	// git fabric whenever the revision moved (a commit may edit or delete
 	// managed files without touching raw/), and when an operator asked for
@@ -158,11 +165,9 @@ func (r *Reconciler) countFiles(fabric string, rep *ingest.Report) {
 	}
 }
 
-// countResources sets fgd_resources from the managed tree, the desired set.
-func (r *Reconciler) countResources(fabric, root string) {
-	if r.opts.Metrics == nil {
-		return
-	}
+// countResources counts the managed tree, the desired set, and sets
+// fgd_resources from it.
+func (r *Reconciler) countResources(fabric, root string) (total int) {
 	for _, k := range resource.Kinds() {
 		entries, err := os.ReadDir(filepath.Join(root, fgd.ManagedDir, k.Dir))
 		if err != nil {
@@ -174,8 +179,12 @@ func (r *Reconciler) countResources(fabric, root string) {
 				n++
 			}
 		}
-		r.opts.Metrics.resources.WithLabelValues(fabric, k.Kind).Set(float64(n))
+		total += n
+		if r.opts.Metrics != nil {
+			r.opts.Metrics.resources.WithLabelValues(fabric, k.Kind).Set(float64(n))
+		}
 	}
+	return total
 }
 
 // retiredPaths lists the entries of unmanaged/ a run archived, or nil.

@@ -122,3 +122,27 @@ func TestFixedFileRetiresItsUnmanagedEntry(t *testing.T) {
 		t.Errorf("no %s event naming unmanaged/bad.yaml among %d events", state.EventUnmanagedRetired, len(evs))
 	}
 }
+
+// A sync with nothing to ingest reports the desired set as unchanged, not 0
+// unchanged; one that ingests a file counts the rest as unchanged.
+func TestSummaryCountsTheUnchangedDesiredSet(t *testing.T) {
+	lab := t.TempDir()
+	for _, n := range []string{"vpc-1", "vpc-2", "vpc-3"} {
+		write(t, filepath.Join(lab, "raw", n+".yaml"), vpcDoc(n))
+	}
+	h := newHarness(t, reconciler.Options{Store: newStore(t)})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: lab, Hash: "1"})
+	eventually(t, "first sync", func() bool { return h.fabric("lab").Attempted })
+	if s := h.fabric("lab").Last.Summary; s.Created != 3 || s.Unchanged != 0 {
+		t.Errorf("first sync: %+v, want 3 created", s)
+	}
+	syncAndWait(t, h, "lab")
+	if s := h.fabric("lab").Last.Summary; s.Created != 0 || s.Unchanged != 3 {
+		t.Errorf("a sync with nothing new: %+v, want 3 unchanged", s)
+	}
+	write(t, filepath.Join(lab, "raw", "vpc-4.yaml"), vpcDoc("vpc-4"))
+	syncAndWait(t, h, "lab")
+	if s := h.fabric("lab").Last.Summary; s.Created != 1 || s.Unchanged != 3 {
+		t.Errorf("a sync that ingests one: %+v, want 1 created, 3 unchanged", s)
+	}
+}

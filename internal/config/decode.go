@@ -136,7 +136,7 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 	dur, err := time.ParseDuration(n.Value)
 	if err != nil {
 		if n.ShortTag() == "!!int" || n.ShortTag() == "!!float" {
-			d.wrongValue(n.Line, path, "duration %q has no unit: write e.g. %ss or %sm", clip(n.Value), clip(n.Value), clip(n.Value))
+			d.wrongValue(n.Line, path, "duration %q has no unit: write e.g. %s", clip(n.Value), unitHint(path, clip(n.Value)))
 		} else {
 			d.wrongValue(n.Line, path, "invalid duration %q: use a number with a unit, e.g. 500ms, 30s, 5m, 1h", clip(n.Value))
 		}
@@ -309,4 +309,20 @@ func clip(s string) string {
 		return s[:61] + "..."
 	}
 	return s
+}
+
+// unitHint suggests units for a bare number given as a duration, the
+// likeliest first: milliseconds for a debounce or settle time (their
+// defaults are in ms) and for numbers of 100 and more (250 is 250ms far
+// more often than 250 minutes), else seconds or minutes.
+func unitHint(path, num string) string {
+	key := path[strings.LastIndex(path, ".")+1:]
+	f, _ := strconv.ParseFloat(num, 64)
+	switch {
+	case key == "debounce" || key == "settle":
+		return num + "ms"
+	case f >= 100:
+		return num + "ms or " + num + "s"
+	}
+	return num + "s or " + num + "m"
 }

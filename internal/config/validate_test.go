@@ -129,7 +129,19 @@ fabrics:
   - name: dc1
     source:
       git: {url: https://git.example/o/r.git, interval: 10}
-`, want: []wantErr{{4, "fabrics[0].source.git.interval", []string{`duration "10" has no unit`}}}},
+`, want: []wantErr{{4, "fabrics[0].source.git.interval", []string{`duration "10" has no unit: write e.g. 10s or 10m`}}}},
+		{name: "debounce without unit", yaml: `
+fabrics:
+  - name: lab
+    source:
+      dir: {path: lab, debounce: 250}
+`, want: []wantErr{{4, "fabrics[0].source.dir.debounce", []string{`duration "250" has no unit: write e.g. 250ms`}}}},
+		{name: "large number without unit", yaml: `
+fabrics:
+  - name: dc1
+    source:
+      git: {url: https://git.example/o/r.git, interval: 500}
+`, want: []wantErr{{4, "fabrics[0].source.git.interval", []string{`write e.g. 500ms or 500s`}}}},
 		{name: "duration that does not parse", yaml: `
 fabrics:
   - name: lab

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -38,7 +39,7 @@ func New(w io.Writer, level, format string) (*slog.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: humanAttr}
 	var h slog.Handler
 	switch f := strings.ToLower(strings.TrimSpace(format)); f {
 	case FormatAuto, "":
@@ -81,4 +82,19 @@ func IsTerminal(w io.Writer) bool {
 	}
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
+}
+
+// humanAttr writes values for people in both formats: a duration as "30s"
+// (JSON would give 30000000000 nanoseconds), and a nil list as [] (JSON
+// would give null, which reads as "unknown" rather than "none").
+func humanAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindDuration:
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	case slog.KindAny:
+		if v := reflect.ValueOf(a.Value.Any()); v.Kind() == reflect.Slice && v.IsNil() {
+			a.Value = slog.AnyValue([]string{})
+		}
+	}
+	return a
 }

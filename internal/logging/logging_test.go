@@ -221,3 +221,28 @@ func TestIsTerminalFalseForNonTerminals(t *testing.T) {
 		})
 	}
 }
+
+// Durations are written as "30s" and nil lists as [], in JSON as in text.
+func TestHumanValues(t *testing.T) {
+	for _, format := range []string{FormatJSON, FormatText} {
+		var b strings.Builder
+		log, err := New(&b, "info", format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var none []string
+		log.Info("config reloaded", "added", none, "drain_timeout", 30*time.Second, "took", 1500*time.Millisecond)
+		out := b.String()
+		for _, want := range []string{"30s", "1.5s"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: %q lacks %q", format, out, want)
+			}
+		}
+		if strings.Contains(out, "null") || strings.Contains(out, "30000000000") {
+			t.Errorf("%s: %q has null or nanoseconds", format, out)
+		}
+		if format == FormatJSON && !strings.Contains(out, `"added":[]`) {
+			t.Errorf("json: %q: want \"added\":[]", out)
+		}
+	}
+}
