@@ -102,7 +102,7 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 	if signers {
 		head += "SIGNER\t"
 	}
-	fmt.Fprintln(tw, head+"LAST SUCCESS\tRESOURCES\tLAST ERROR")
+	fmt.Fprintln(tw, head+"LAST SUCCESS\tRESOURCES\tUNMANAGED\tLAST ERROR")
 	for _, f := range fabrics {
 		st := f.State
 		if f.Suspended && st != "suspended" {
@@ -112,8 +112,8 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 		for _, n := range f.Resources {
 			total += n
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%d\t%s\n", cell(f.Name), cell(orDash(st)), cell(orDash(shortRevision(f.Revision))), signer(f),
-			age(f.LastSuccess, now), total, cell(oneLineClip(lastError(f), 100)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%d\t%d\t%s\n", cell(f.Name), cell(orDash(st)), cell(orDash(shortRevision(f.Revision))), signer(f),
+			age(f.LastSuccess, now), total, f.Unmanaged, cell(oneLineClip(lastError(f), 100)))
 	}
 	_ = tw.Flush()
 	// No padding after the last cell of a row without an error.

@@ -84,7 +84,7 @@ func TestStatusTableFormatting(t *testing.T) {
 	writeStatusTable(&b, []httpapi.FabricView{
 		{Name: "a", State: "idle", LastSuccess: ago(12 * time.Second)},
 		{Name: "b", State: "idle", Suspended: true, LastSuccess: ago(3 * time.Hour), LastError: "line one\nline two " + strings.Repeat("x", 200)},
-		{Name: "c", State: "suspended", Suspended: true, LastSuccess: ago(80 * time.Hour)},
+		{Name: "c", State: "suspended", Suspended: true, LastSuccess: ago(80 * time.Hour), Unmanaged: 4},
 		{Name: "d", LastSuccess: ago(-time.Minute)},
 	}, now)
 	out := b.String()
@@ -97,7 +97,10 @@ func TestStatusTableFormatting(t *testing.T) {
 		t.Errorf("table:\n%s", out)
 	}
 	lines := strings.Split(out, "\n")
-	if got := strings.Join(strings.Fields(lines[4]), " "); got != "d - - just now 0" {
+	if !strings.Contains(lines[0], "RESOURCES  UNMANAGED  LAST ERROR") || strings.Join(strings.Fields(lines[3]), " ") != "c suspended - 3d ago 0 4" {
+		t.Errorf("the unmanaged column:\n%s", out)
+	}
+	if got := strings.Join(strings.Fields(lines[4]), " "); got != "d - - just now 0 0" {
 		t.Errorf("a fabric without state or revision: %q", got)
 	}
 	b.Reset()
@@ -130,13 +133,13 @@ func TestStatusTableSigner(t *testing.T) {
 		{Name: "b", State: "idle"},
 	}, now)
 	lines := strings.Split(b.String(), "\n")
-	if got := strings.Join(strings.Fields(lines[0]), " "); got != "FABRIC STATE REVISION SIGNER LAST SUCCESS RESOURCES LAST ERROR" {
+	if got := strings.Join(strings.Fields(lines[0]), " "); got != "FABRIC STATE REVISION SIGNER LAST SUCCESS RESOURCES UNMANAGED LAST ERROR" {
 		t.Errorf("header %q", got)
 	}
 	if !strings.Contains(lines[1], "0123456789ab  Alice Operator <alice@example.org> (openpgp key 17989686236…") {
 		t.Errorf("signed fabric: %q", lines[1])
 	}
-	if got := strings.Join(strings.Fields(lines[2]), " "); got != "b idle - - never 0" {
+	if got := strings.Join(strings.Fields(lines[2]), " "); got != "b idle - - never 0 0" {
 		t.Errorf("fabric without a signer: %q", got)
 	}
 }
