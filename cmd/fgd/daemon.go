@@ -34,6 +34,8 @@ type daemon struct {
 	git      *git.Hub
 	dirs     *dir.Hub // the one inotify instance of every dir fabric; lives while one runs
 	audit    *audit.Log
+	// notice is the last reload that did not take, for the status page.
+	notice reloadNotice
 
 	mu  sync.Mutex // serializes reloads
 	cfg *config.Config
@@ -91,6 +93,7 @@ func (d *daemon) reload(ctx context.Context) error {
 	if err != nil {
 		d.reloadOK.Set(0)
 		d.log.Error("config reload rejected; the running configuration stays in force", "file", d.cfg.File, "err", err)
+		d.notice.set(d.cfg.File, err.Error(), time.Now())
 		d.auditReload(audit.OutcomeRejected, err.Error())
 		return fmt.Errorf("reload %s: %w", d.cfg.File, err)
 	}
@@ -106,10 +109,12 @@ func (d *daemon) reload(ctx context.Context) error {
 	if err != nil {
 		d.reloadOK.Set(0)
 		d.log.Error("config reload failed to apply", "err", err)
+		d.notice.set(d.cfg.File, err.Error(), time.Now())
 		d.auditReload(audit.OutcomeFailed, err.Error())
 		return fmt.Errorf("reload %s: %w", d.cfg.File, err)
 	}
 	d.cfg = next
+	d.notice.clear()
 	d.loaded()
 	d.auditReload(audit.OutcomeOK, fmt.Sprintf("added %v, removed %v, changed %v", ch.Added, ch.Removed, ch.Changed))
 	d.log.Info("config reloaded", "file", next.File, "added", ch.Added, "removed", ch.Removed, "changed", ch.Changed)

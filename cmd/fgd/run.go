@@ -142,6 +142,7 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 		Gatherer:        reg,
 		Readiness:       readiness(rec),
 		Reload:          d.reload,
+		Notices:         notices(&d.notice, rec),
 		Hooks:           hookTarget{d},
 		Registerer:      reg,
 		Logger:          log,

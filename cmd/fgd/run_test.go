@@ -131,6 +131,11 @@ func TestDaemonEndToEnd(t *testing.T) {
 	d.WaitFor("gamma to start", daemonWait, func() bool { _, body := d.Get("/readyz"); return strings.Contains(body, `"gamma"`) })
 	gamma := dropVPC(t, filepath.Join(dir, "gamma"), "vpc-g")
 	d.WaitFor("gamma ingests after SIGHUP", daemonWait, func() bool { return fileExists(gamma) })
+	// Logs say "none" as [] and durations in units, not null and nanoseconds.
+	d.WaitFor("the reload's log line", daemonWait, func() bool { return strings.Contains(d.Log(), `"msg":"config reloaded"`) })
+	if l := d.Log(); !strings.Contains(l, `"removed":[]`) || strings.Contains(l, `"removed":null`) {
+		t.Errorf("the reload's log line lists no removed fabric as null:\n%s", l)
+	}
 
 	// SIGHUP with a broken config keeps the fabrics running, reload metric 0.
 	if err := os.WriteFile(cfg, []byte("listen: [\nfabrics: nope\n"), 0o644); err != nil {
@@ -148,6 +153,18 @@ func TestDaemonEndToEnd(t *testing.T) {
 		m := dropVPC(t, filepath.Join(dir, f), "after-bad-reload")
 		d.WaitFor(f+" keeps syncing after a rejected reload", daemonWait, func() bool { return fileExists(m) })
 	}
+	// The status page says so until a reload takes.
+	if _, page := d.Get("/"); !strings.Contains(page, `data-notice="config-reload"`) || !strings.Contains(page, "fgd check-config") {
+		t.Errorf("the status page shows no notice of the rejected reload:\n%s", page)
+	}
+	writeConfig(t, cfg, port, "alpha", "beta", "gamma")
+	if err := d.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	d.WaitFor("a reload that takes", daemonWait, func() bool { return d.Metric(`fgd_config_last_reload_successful`) == 1 })
+	if _, page := d.Get("/"); strings.Contains(page, `data-notice="config-reload"`) {
+		t.Error("the notice of the rejected reload stays after a reload that took")
+	}
 
 	// SIGTERM exits 0 within the drain timeout.
 	if err := d.Signal(syscall.SIGTERM); err != nil {
@@ -155,6 +172,9 @@ func TestDaemonEndToEnd(t *testing.T) {
 	}
 	if err := d.Wait(40 * time.Second); err != nil {
 		t.Fatalf("fgd run after SIGTERM (shutdown_timeout is 20s): %v", err)
+	}
+	if l := d.Log(); !strings.Contains(l, `"drain_timeout":"20s"`) {
+		t.Errorf("the shutdown log line gives no drain_timeout of \"20s\":\n%s", l)
 	}
 }
 

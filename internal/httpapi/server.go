@@ -50,6 +50,10 @@ type Options struct {
 	// Reload re-reads the configuration for POST /-/reload; nil leaves the
 	// endpoint unserved (404).
 	Reload func(ctx context.Context) error
+	// Notices are the daemon's conditions an operator must see on the
+	// status page (a rejected config reload, a stalled fabric); nil means
+	// none. Open circuits the page reads from the store itself.
+	Notices func() []Notice
 	// Logger receives the access log (debug), panics and server errors;
 	// nil discards.
 	Logger *slog.Logger

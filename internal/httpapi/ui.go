@@ -64,7 +64,7 @@ func (s *Server) uiRoutes(a *api) []route {
 func mustParsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"index.html", "fabric.html", "notfound.html", "resource.html"} {
-		pages[name] = template.Must(template.New(name).ParseFS(uiFiles, "ui/templates/layout.html", "ui/templates/"+name))
+		pages[name] = template.Must(template.New(name).ParseFS(uiFiles, "ui/templates/layout.html", "ui/templates/notices.html", "ui/templates/"+name))
 	}
 	return pages
 }
@@ -153,7 +153,7 @@ func (u *ui) indexPage() (indexPage, error) {
 	if err != nil {
 		return indexPage{}, err
 	}
-	return indexPage{Title: "Fabrics", Fabrics: rows, Generated: now.UTC()}, nil
+	return indexPage{Title: "Fabrics", Notices: u.notices(rows), Fabrics: rows, Generated: now.UTC()}, nil
 }
 
 // fabricPage builds the data of GET /fabrics/{name}; found is false for a
@@ -192,6 +192,11 @@ func (u *ui) fabricPage(name string) (page fabricPage, found bool, err error) {
 	}
 	if len(page.Syncs) > 0 {
 		page.Last = &page.Syncs[0]
+	}
+	for _, n := range u.notices([]fabricRow{page.Fabric}) {
+		if n.Fabric == "" || n.Fabric == f.Name {
+			page.Notices = append(page.Notices, n)
+		}
 	}
 	return page, true, nil
 }

@@ -18,14 +18,16 @@ import (
 // indexPage is GET /.
 type indexPage struct {
 	Title     string
+	Notices   []Notice
 	Fabrics   []fabricRow
 	Generated time.Time
 }
 
 // fabricPage is GET /fabrics/{name}.
 type fabricPage struct {
-	Title  string
-	Fabric fabricRow
+	Title   string
+	Notices []Notice
+	Fabric  fabricRow
 	// Syncs are the recent syncs, newest first; Last is the newest.
 	Syncs []syncRow
 	Last  *syncRow

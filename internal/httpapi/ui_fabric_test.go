@@ -104,3 +104,17 @@ func TestStatusPageResources(t *testing.T) {
 		t.Errorf("a fabric without wiring resources has no picture: %d", status)
 	}
 }
+
+// An open circuit is a notice at the top of the index and of its fabric's
+// page, not of another fabric's.
+func TestStatusPageNotices(t *testing.T) {
+	e := newAPIEnv(t, envConfig{operator: true})
+	e.seed(t)
+	_, _, index := e.page(t, "/", "")
+	mustContain(t, "GET /", index, `<li class="notice" data-notice="circuit-open"><strong>dc1</strong>: circuit open for git:https://git.example/dc1.git`)
+	_, _, dc1 := e.page(t, "/fabrics/dc1", "")
+	mustContain(t, "GET /fabrics/dc1", dc1, `data-notice="circuit-open"`, `id="notices" data-live`)
+	if _, _, lab := e.page(t, "/fabrics/lab", ""); strings.Contains(lab, "data-notice=") {
+		t.Error("lab's page shows dc1's notice")
+	}
+}
