@@ -190,6 +190,7 @@ func (u *ui) fabricPage(name string) (page fabricPage, found bool, err error) {
 	for _, s := range syncs {
 		page.Syncs = append(page.Syncs, newSyncRow(syncView(s, now), now))
 	}
+	drawTimelines(page.Syncs)
 	if len(page.Syncs) > 0 {
 		page.Last = &page.Syncs[0]
 	}

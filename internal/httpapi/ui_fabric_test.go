@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fgdproject/fgd/internal/state"
 )
@@ -82,12 +84,18 @@ func TestStatusPageResources(t *testing.T) {
 	lab := res("Server", "srv-1")
 	lab.Body = []byte("kind: Server\nmetadata:\n  name: srv-1\n  annotations:\n    hnp.githedgehog.com/managed-by: fgd\nspec:\n  description: <script>x</script>\n")
 	e.desired(t, "lab", "r1", lab)
+	at := time.Date(2025, 3, 1, 11, 0, 0, 0, time.UTC)
+	if err := e.store.UpsertSync(state.Sync{ID: "dc1-t", Fabric: "dc1", State: state.SyncCompleted, Started: at, Finished: at.Add(3 * time.Second),
+		Transitions: []state.Transition{{State: state.SyncPending, At: at}, {State: "processing", At: at.Add(time.Second)},
+			{State: state.SyncCompleted, At: at.Add(3 * time.Second)}}}); err != nil {
+		t.Fatal(err)
+	}
 	status, _, body := e.page(t, "/fabrics/dc1", "")
 	if status != http.StatusOK {
 		t.Fatalf("GET /fabrics/dc1 = %d", status)
 	}
 	mustContain(t, "GET /fabrics/dc1", body, `<details class="kind" data-kind="VPC">`, `href="/fabrics/dc1/managed/vpcs/vpc-1.yaml"`,
-		`<svg id="wiring"`, `data-kind="Switch" data-name="leaf-1"`, `id="fabric-resources" data-live`)
+		`<svg id="wiring"`, `data-kind="Switch" data-name="leaf-1"`, `id="fabric-resources" data-live`, `<svg class="timeline"`, `data-stage="pending"`)
 	status, _, body = e.page(t, "/fabrics/lab/managed/servers/srv-1.yaml", "")
 	if status != http.StatusOK {
 		t.Fatalf("GET the resource = %d\n%s", status, body)
@@ -116,5 +124,40 @@ func TestStatusPageNotices(t *testing.T) {
 	mustContain(t, "GET /fabrics/dc1", dc1, `data-notice="circuit-open"`, `id="notices" data-live`)
 	if _, _, lab := e.page(t, "/fabrics/lab", ""); strings.Contains(lab, "data-notice=") {
 		t.Error("lab's page shows dc1's notice")
+	}
+}
+
+// Timelines share one scale: the longest sync fills the width, a shorter
+// one is shorter, every timed stage gets a bar, and a running sync's
+// current stage has none.
+func TestDrawTimelines(t *testing.T) {
+	stages := func(secs ...float64) []stageRow {
+		var out []stageRow
+		for i, s := range secs {
+			out = append(out, stageRow{State: fmt.Sprintf("s%d", i), Duration: seconds(s), seconds: s})
+		}
+		return out
+	}
+	running := stages(1)
+	running = append(running, stageRow{State: "syncing", Duration: "running"})
+	rows := []syncRow{{Stages: stages(1, 3)}, {Stages: stages(0.5, 0.5)}, {Stages: running}, {}}
+	drawTimelines(rows)
+	width := func(r syncRow) (w int) {
+		for _, b := range r.Timeline {
+			w += b.W
+		}
+		return w
+	}
+	if w := width(rows[0]); w != timelineWidth || rows[0].Timeline[1].W != 3*rows[0].Timeline[0].W {
+		t.Errorf("the longest sync: %+v", rows[0].Timeline)
+	}
+	if w := width(rows[1]); w != timelineWidth/4 {
+		t.Errorf("a sync a quarter as long is %d wide, want %d", w, timelineWidth/4)
+	}
+	if len(rows[2].Timeline) != 2 || rows[2].Timeline[1].W != 2 {
+		t.Errorf("a running sync: %+v", rows[2].Timeline)
+	}
+	if rows[3].Timeline != nil {
+		t.Errorf("a sync without stages has a timeline: %+v", rows[3].Timeline)
 	}
 }

@@ -95,11 +95,24 @@ type syncRow struct {
 	Duration string
 	// Stages are the states the sync went through with their durations.
 	Stages []stageRow
+	// Timeline draws Stages as bars, to the scale of the page's longest
+	// sync; nil when no stage has a duration yet.
+	Timeline []timelineBar
 }
+
+// timelineBar is one stage in a sync's timeline, in SVG units.
+type timelineBar struct {
+	State, Duration string
+	X, W            int
+}
+
+// timelineWidth is the width of a sync's timeline.
+const timelineWidth = 240
 
 // stageRow is one state of a sync and the time spent in it.
 type stageRow struct {
-	State string
+	State   string
+	seconds float64
 	// Duration is formatted; "running" for the state the sync is in.
 	Duration string
 }
@@ -139,7 +152,7 @@ func newSyncRow(v SyncView, now time.Time) syncRow {
 		st := stageRow{State: t.State, Duration: "running"}
 		switch {
 		case t.Seconds != nil:
-			st.Duration = seconds(*t.Seconds)
+			st.Duration, st.seconds = seconds(*t.Seconds), *t.Seconds
 		case v.Done:
 			st.Duration = "" // the final state has no duration
 		}
@@ -195,5 +208,36 @@ func stateClass(s string) string {
 		return "muted"
 	default:
 		return "busy"
+	}
+}
+
+// drawTimelines sets each sync's timeline, all to one scale (the longest
+// sync on the page fills the width), so syncs compare at a glance; a stage
+// too short to see still gets a sliver.
+func drawTimelines(rows []syncRow) {
+	longest := 0.0
+	for _, r := range rows {
+		total := 0.0
+		for _, s := range r.Stages {
+			total += s.seconds
+		}
+		longest = max(longest, total)
+	}
+	if longest <= 0 {
+		return
+	}
+	for i := range rows {
+		x := 0
+		for _, s := range rows[i].Stages {
+			if s.seconds <= 0 && s.Duration == "" {
+				continue
+			}
+			w := max(2, int(s.seconds/longest*timelineWidth))
+			if x+w > timelineWidth {
+				w = max(0, timelineWidth-x)
+			}
+			rows[i].Timeline = append(rows[i].Timeline, timelineBar{State: s.State, Duration: s.Duration, X: x, W: w})
+			x += w
+		}
 	}
 }
