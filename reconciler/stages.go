@@ -95,9 +95,14 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 	// the sync: managed files edited by hand in a dir fabric are then seen.
 	rev := run.status().Revision
 	if rep.Changed || !f.isDesiredLoaded(rev) || run.byOperator() {
-		if err := r.storeDesired(f, rev, root); err != nil {
+		f.mu.Lock()
+		before := f.desiredLoaded // a set to compare with, not the first read
+		f.mu.Unlock()
+		changes, err := r.storeDesired(f, rev, root, before)
+		if err != nil {
 			return rep, unsafeFile(err)
 		}
+		run.setChanges(changes)
 		f.mu.Lock()
 		f.desiredLoaded, f.desiredRev = true, rev
 		f.mu.Unlock()

@@ -80,7 +80,8 @@ func (r *Reconciler) storeSync(st SyncStatus) {
 	sy := state.Sync{
 		ID: st.ID, Fabric: st.Fabric, Trigger: triggerKinds(st.Triggers), State: string(st.State),
 		Started: st.Started, Finished: st.Finished, Error: st.Error, Remediation: st.Remediation,
-		Diff: state.DiffSummary{Create: st.Summary.Created, Update: st.Summary.Updated, Unchanged: st.Summary.Unchanged},
+		Diff:    state.DiffSummary{Create: st.Summary.Created, Update: st.Summary.Updated, Unchanged: st.Summary.Unchanged},
+		Changes: st.Changes,
 	}
 	for _, t := range st.Transitions {
 		sy.Transitions = append(sy.Transitions, state.Transition{State: string(t.State), At: t.At})
@@ -163,16 +164,18 @@ func (r *Reconciler) storeOutcome(st SyncStatus) {
 }
 
 // storeDesired replaces the fabric's desired set with its managed tree,
-// validated (ReadManaged): only Hedgehog resources ever reach a sink.
-func (r *Reconciler) storeDesired(f *fabric, revision, root string) error {
+// validated (ReadManaged): only Hedgehog resources ever reach a sink. With
+// compare set it returns what changed against the set it replaces, for the
+// sync's record (see desiredChanges).
+func (r *Reconciler) storeDesired(f *fabric, revision, root string, compare bool) ([]state.ResourceChange, error) {
 	s := r.opts.Store
 	if s == nil {
-		return nil
+		return nil, nil
 	}
 	fabric := f.spec.Name
 	managed, err := ingest.ReadManaged(root, r.opts.Registry, f.managed)
 	if err != nil {
-		return fmt.Errorf("read the desired set: %w", err)
+		return nil, fmt.Errorf("read the desired set: %w", err)
 	}
 	rs := make([]state.Resource, len(managed))
 	for i, m := range managed {
@@ -181,7 +184,15 @@ func (r *Reconciler) storeDesired(f *fabric, revision, root string) error {
 			Namespace: m.ID.Namespace, Path: m.Path, Hash: m.Hash, Body: m.Body,
 		}
 	}
-	return s.ReplaceDesired(fabric, revision, rs)
+	var changes []state.ResourceChange
+	if compare {
+		old, err := s.Desired(nil, fabric)
+		if err != nil {
+			return nil, err
+		}
+		changes = desiredChanges(old, rs)
+	}
+	return changes, s.ReplaceDesired(fabric, revision, rs)
 }
 
 func (r *Reconciler) event(fabric, typ string, data map[string]any) {

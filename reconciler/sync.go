@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/resilience"
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // State is one step of a sync's state machine (SPEC §4).
@@ -63,6 +64,8 @@ type SyncStatus struct {
 	Remediation string       `json:"remediation,omitempty"`
 	Summary     Summary      `json:"summary"`
 	Sinks       []SinkStatus `json:"sinks,omitempty"`
+	// Changes are the resources the sync changed in the desired set.
+	Changes []state.ResourceChange `json:"changes,omitempty"`
 	// refused is set when the sync failed because a circuit breaker is
 	// open: it says nothing new of the target (see storeFabricState).
 	refused bool
@@ -168,6 +171,13 @@ func (r *syncRun) addSink(s SinkStatus) {
 	if r.onChange != nil {
 		r.onChange(r.status())
 	}
+}
+
+// setChanges records what the sync changed in the desired set.
+func (r *syncRun) setChanges(c []state.ResourceChange) {
+	r.mu.Lock()
+	r.st.Changes = c
+	r.mu.Unlock()
 }
 
 func (r *syncRun) setSummary(s Summary) {

@@ -146,3 +146,40 @@ func TestSummaryCountsTheUnchangedDesiredSet(t *testing.T) {
 		t.Errorf("a sync that ingests one: %+v, want 1 created, 3 unchanged", s)
 	}
 }
+
+// A sync that changes a resource records its YAML diff; the daemon's first
+// read of the desired set records none (it is no change).
+func TestSyncRecordsResourceDiffs(t *testing.T) {
+	lab := t.TempDir()
+	write(t, filepath.Join(lab, "raw", "vpc-1.yaml"), vpcDoc("vpc-1"))
+	write(t, filepath.Join(lab, "raw", "vpc-2.yaml"), vpcDoc("vpc-2"))
+	store := newStore(t)
+	h := newHarness(t, reconciler.Options{Store: store})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: lab, Hash: "1"})
+	eventually(t, "first sync", func() bool { return h.fabric("lab").Attempted })
+	if c := h.fabric("lab").Last.Changes; len(c) != 0 {
+		t.Errorf("the first read of the desired set recorded %d changes", len(c))
+	}
+	changed := strings.Replace(vpcDoc("vpc-1"), "1001", "1002", 1)
+	if changed == vpcDoc("vpc-1") {
+		t.Fatal("the test VPC has no vlan 1001 to change")
+	}
+	write(t, filepath.Join(lab, "raw", "vpc-1.yaml"), changed)
+	write(t, filepath.Join(lab, "raw", "vpc-3.yaml"), vpcDoc("vpc-3"))
+	syncAndWait(t, h, "lab")
+	last := h.fabric("lab").Last
+	if len(last.Changes) != 2 {
+		t.Fatalf("changes %+v, want vpc-1 updated and vpc-3 created", last.Changes)
+	}
+	up, cr := last.Changes[0], last.Changes[1]
+	if up.Name != "vpc-1" || up.Action != "update" || !strings.Contains(up.Diff, "-      vlan: 1001\n+      vlan: 1002\n") {
+		t.Errorf("update: %+v", up)
+	}
+	if cr.Name != "vpc-3" || cr.Action != "create" || !strings.Contains(cr.Diff, "+  name: vpc-3\n") {
+		t.Errorf("create: %+v", cr)
+	}
+	s, err := store.Sync(nil, last.ID)
+	if err != nil || s == nil || len(s.Changes) != 2 {
+		t.Errorf("the stored sync: %v, %+v", err, s)
+	}
+}

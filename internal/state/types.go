@@ -169,6 +169,9 @@ type Sync struct {
 	Remediation string
 	Diff        DiffSummary
 	Sinks       []SinkResult
+	// Changes are the resources the sync changed in the desired set, each
+	// with its YAML diff (bounded: see MaxChanges).
+	Changes []ResourceChange
 	// ModifyIndex is set by the store: the index of the write that last
 	// changed this sync.
 	ModifyIndex uint64
@@ -182,6 +185,7 @@ func (s *Sync) Copy() *Sync {
 	c := *s
 	c.Transitions = slices.Clone(s.Transitions)
 	c.Sinks = slices.Clone(s.Sinks)
+	c.Changes = slices.Clone(s.Changes)
 	return &c
 }
 
@@ -245,3 +249,18 @@ func (d Diff) Summary() DiffSummary {
 
 // Empty reports whether the sink already holds exactly the desired set.
 func (d Diff) Empty() bool { return len(d.Create)+len(d.Update)+len(d.Delete) == 0 }
+
+// MaxChanges bounds the resources a sync record keeps diffs of; the
+// counts in DiffSummary stay whole.
+const MaxChanges = 50
+
+// ResourceChange is one resource a sync created, updated or deleted in
+// the desired set.
+type ResourceChange struct {
+	Kind, Namespace, Name, Path string
+	// Action is create, update or delete.
+	Action string
+	// Diff is the YAML diff around the changes, one line each, starting
+	// with '+', '-' or ' ' ("  …" marks unchanged lines left out).
+	Diff string
+}
