@@ -259,7 +259,7 @@ func TestAPISyncView(t *testing.T) {
 		t.Errorf("error %q, remediation %q: want the error with its password redacted", sv.Error, sv.Remediation)
 	}
 	_, _, raw := e.call(t, "GET", "/api/v1/syncs/"+id, "")
-	want := []string{"diff", "done", "error", "fabric", "finished", "id", "index", "remediation", "seconds", "sinks", "started", "state", "transitions", "trigger"}
+	want := []string{"changes", "diff", "done", "error", "fabric", "finished", "id", "index", "remediation", "seconds", "sinks", "started", "state", "transitions", "trigger"}
 	if got := jsonKeys(t, raw); !slices.Equal(got, want) {
 		t.Errorf("sync keys %v, want %v", got, want)
 	}

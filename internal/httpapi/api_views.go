@@ -120,6 +120,10 @@ type SyncView struct {
 	Remediation string           `json:"remediation,omitempty"`
 	Diff        DiffView         `json:"diff"`
 	Sinks       []SinkView       `json:"sinks"`
+	// Changes are the resources the sync changed in the desired set (the
+	// first 50 with their YAML diffs); empty when it changed none, or when
+	// it was the daemon's first read of the set.
+	Changes []ChangeView `json:"changes"`
 	// Index is the index of the write that last changed the sync: pass it
 	// as &index= with ?wait=1 to block until the next change.
 	Index uint64 `json:"index"`
@@ -132,6 +136,17 @@ type TransitionView struct {
 	// Seconds is the time spent in the state; absent for the state the
 	// sync is in.
 	Seconds *float64 `json:"seconds,omitempty"`
+}
+
+// ChangeView is one resource a sync changed: Diff holds the YAML diff
+// around the change, one line each, prefixed '+', '-' or ' '.
+type ChangeView struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Path      string `json:"path"`
+	Action    string `json:"action"`
+	Diff      string `json:"diff,omitempty"`
 }
 
 // DiffView counts a sync's changes.
@@ -230,7 +245,11 @@ func syncView(s *state.Sync, now time.Time) SyncView {
 		Diff:        DiffView{Create: s.Diff.Create, Update: s.Diff.Update, Delete: s.Diff.Delete, Unchanged: s.Diff.Unchanged},
 		Transitions: make([]TransitionView, len(s.Transitions)),
 		Sinks:       make([]SinkView, len(s.Sinks)),
+		Changes:     make([]ChangeView, len(s.Changes)),
 		Index:       s.ModifyIndex,
+	}
+	for i, c := range s.Changes {
+		v.Changes[i] = ChangeView{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name, Path: c.Path, Action: c.Action, Diff: c.Diff}
 	}
 	end := now
 	if !s.Finished.IsZero() {

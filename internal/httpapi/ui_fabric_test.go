@@ -87,7 +87,9 @@ func TestStatusPageResources(t *testing.T) {
 	at := time.Date(2025, 3, 1, 11, 0, 0, 0, time.UTC)
 	if err := e.store.UpsertSync(state.Sync{ID: "dc1-t", Fabric: "dc1", State: state.SyncCompleted, Started: at, Finished: at.Add(3 * time.Second),
 		Transitions: []state.Transition{{State: state.SyncPending, At: at}, {State: "processing", At: at.Add(time.Second)},
-			{State: state.SyncCompleted, At: at.Add(3 * time.Second)}}}); err != nil {
+			{State: state.SyncCompleted, At: at.Add(3 * time.Second)}},
+		Changes: []state.ResourceChange{{Kind: "VPC", Namespace: "default", Name: "vpc-1", Path: "managed/vpcs/vpc-1.yaml", Action: "update",
+			Diff: " spec:\n-  vlan: 1\n+  vlan: <2>\n"}}}); err != nil {
 		t.Fatal(err)
 	}
 	status, _, body := e.page(t, "/fabrics/dc1", "")
@@ -95,7 +97,9 @@ func TestStatusPageResources(t *testing.T) {
 		t.Fatalf("GET /fabrics/dc1 = %d", status)
 	}
 	mustContain(t, "GET /fabrics/dc1", body, `<details class="kind" data-kind="VPC">`, `href="/fabrics/dc1/managed/vpcs/vpc-1.yaml"`,
-		`<svg id="wiring"`, `data-kind="Switch" data-name="leaf-1"`, `id="fabric-resources" data-live`, `<svg class="timeline"`, `data-stage="pending"`)
+		`<svg id="wiring"`, `data-kind="Switch" data-name="leaf-1"`, `id="fabric-resources" data-live`, `<svg class="timeline"`, `data-stage="pending"`,
+		`<details class="change" data-change="update" data-path="managed/vpcs/vpc-1.yaml">`, `<code>vpc-1</code>`,
+		`<span class="del">-  vlan: 1</span>`, `<span class="add">&#43;  vlan: &lt;2&gt;</span>`)
 	status, _, body = e.page(t, "/fabrics/lab/managed/servers/srv-1.yaml", "")
 	if status != http.StatusOK {
 		t.Fatalf("GET the resource = %d\n%s", status, body)

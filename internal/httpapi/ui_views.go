@@ -95,6 +95,8 @@ type syncRow struct {
 	Duration string
 	// Stages are the states the sync went through with their durations.
 	Stages []stageRow
+	// ChangeRows are Changes with their diff lines classed for the page.
+	ChangeRows []changeRow
 	// Timeline draws Stages as bars, to the scale of the page's longest
 	// sync; nil when no stage has a duration yet.
 	Timeline []timelineBar
@@ -146,7 +148,8 @@ func newFabricRow(v FabricView, last *state.Sync, now time.Time) fabricRow {
 // newSyncRow builds a sync's row from its API view, whose transitions
 // carry each state's duration.
 func newSyncRow(v SyncView, now time.Time) syncRow {
-	row := syncRow{SyncView: v, Class: stateClass(v.State), Age: humanize.Ago(now.Sub(v.Started)), Duration: seconds(v.Seconds)}
+	row := syncRow{SyncView: v, Class: stateClass(v.State), Age: humanize.Ago(now.Sub(v.Started)), Duration: seconds(v.Seconds),
+		ChangeRows: changeRows(v.Changes)}
 	row.Started = v.Started.UTC()
 	for _, t := range v.Transitions {
 		st := stageRow{State: t.State, Duration: "running"}
@@ -240,4 +243,38 @@ func drawTimelines(rows []syncRow) {
 			x += w
 		}
 	}
+}
+
+// changeRow is one changed resource of a sync, for the page.
+type changeRow struct {
+	ChangeView
+	Lines []diffLine
+}
+
+// diffLine is one line of a YAML diff: Class is add, del or ctx.
+type diffLine struct {
+	Class, Text string
+}
+
+// changeRows splits each change's diff into classed lines.
+func changeRows(cs []ChangeView) []changeRow {
+	out := make([]changeRow, 0, len(cs))
+	for _, c := range cs {
+		r := changeRow{ChangeView: c}
+		for _, l := range strings.Split(strings.TrimSuffix(c.Diff, "\n"), "\n") {
+			if l == "" {
+				continue
+			}
+			class := "ctx"
+			switch l[0] {
+			case '+':
+				class = "add"
+			case '-':
+				class = "del"
+			}
+			r.Lines = append(r.Lines, diffLine{Class: class, Text: l})
+		}
+		out = append(out, r)
+	}
+	return out
 }
