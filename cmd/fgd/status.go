@@ -112,7 +112,7 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 		for _, n := range f.Resources {
 			total += n
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%d\t%d\t%s\n", cell(f.Name), cell(orDash(st)), cell(orDash(shortRevision(f.Revision))), signer(f),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%d\t%d\t%s\n", cell(f.Name), cell(orDash(st)), cell(revisionCell(f)), signer(f),
 			age(f.LastSuccess, now), total, f.Unmanaged, cell(oneLineClip(lastError(f), 100)))
 	}
 	_ = tw.Flush()
@@ -167,4 +167,17 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// revisionCell is a fabric's revision for the table: "local" for a fabric
+// that has synced without one (a dir source has no commits; its sinks
+// publish it as "local", and so the table says), "-" before a first sync.
+func revisionCell(f httpapi.FabricView) string {
+	switch {
+	case f.Revision != "":
+		return shortRevision(f.Revision)
+	case f.LastSuccess != nil:
+		return "local"
+	}
+	return "-"
 }

@@ -97,10 +97,10 @@ func TestStatusTableFormatting(t *testing.T) {
 		t.Errorf("table:\n%s", out)
 	}
 	lines := strings.Split(out, "\n")
-	if !strings.Contains(lines[0], "RESOURCES  UNMANAGED  LAST ERROR") || strings.Join(strings.Fields(lines[3]), " ") != "c suspended - 3d ago 0 4" {
+	if !strings.Contains(lines[0], "RESOURCES  UNMANAGED  LAST ERROR") || strings.Join(strings.Fields(lines[3]), " ") != "c suspended local 3d ago 0 4" {
 		t.Errorf("the unmanaged column:\n%s", out)
 	}
-	if got := strings.Join(strings.Fields(lines[4]), " "); got != "d - - just now 0 0" {
+	if got := strings.Join(strings.Fields(lines[4]), " "); got != "d - local just now 0 0" {
 		t.Errorf("a fabric without state or revision: %q", got)
 	}
 	b.Reset()
