@@ -20,7 +20,7 @@ func writeText(w io.Writer, cmd string, rep *ingest.Report) {
 		fmt.Fprintf(w, "repair %s: %s%s\n", safe(r.Path), would, safe(r.Action))
 	}
 	for _, f := range rep.Files {
-		line := fmt.Sprintf("%s: %s (%d documents, %d resources)", safe(f.Path), f.Outcome, f.Documents, f.Resources)
+		line := fmt.Sprintf("%s: %s (%s, %s)", safe(f.Path), f.Outcome, plural(f.Documents, "document"), plural(f.Resources, "resource"))
 		if f.UnmanagedAs != "" {
 			line += " → " + safe(f.UnmanagedAs)
 		}
