@@ -29,14 +29,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon and Chromium")
 	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		// CI must run it: there a missing browser fails, never skips.
-		msg := fmt.Sprintf("no Chromium at %s (%v): install it with `apt-get install -y chromium`, or run `make test-browser`, which does", chromiumPath, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true: the browser test must run in CI)")
-		}
-		t.Skip(msg)
-	}
+	requireChromium(t)
 	const token = "op-br0wser-t3st-token"
 	bin := daemontest.Build(t)
 	dir := t.TempDir()
@@ -216,4 +209,17 @@ fabrics:
 func pollTrue(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond),
 		chromedp.WithPollingTimeout(daemonWait))
+}
+
+// requireChromium skips a browser test without Chromium, except in CI,
+// where a missing browser fails: there the browser tests must run.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		msg := fmt.Sprintf("no Chromium at %s (%v): install it with `apt-get install -y chromium`, or run `make test-browser`, which does", chromiumPath, err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + " (CI=true: the browser test must run in CI)")
+		}
+		t.Skip(msg)
+	}
 }

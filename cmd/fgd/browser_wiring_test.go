@@ -106,9 +106,7 @@ func TestFabricPageWiringInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon and Chromium")
 	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("no Chromium at %s (%v): install it with `apt-get install -y chromium`, or run `make test-browser`, which does", chromiumPath, err)
-	}
+	requireChromium(t)
 	bin := daemontest.Build(t)
 	dir := t.TempDir()
 	root := filepath.Join(dir, "wired")

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,10 +19,6 @@ import (
 // (a file or its sidecar) that fgd moved to .hnp/archive/ because a newer
 // version of the same file was ingested.
 const OutcomeRetired = "retired"
-
-// maxSidecarBytes bounds the read of a sidecar: fgd writes a few KiB at
-// most; anything bigger was not written by fgd and is left alone.
-const maxSidecarBytes = 1 << 20
 
 // Retired is an entry of unmanaged/ that a run moved to .hnp/archive/: the
 // file it stood for was ingested again, so its rejection is history.
@@ -77,7 +72,7 @@ func (p *planner) unmanagedIndex() (map[string][]unmanagedEntry, error) {
 		if !e.Type().IsRegular() || !strings.HasSuffix(name, fgd.SidecarSuffix) || fgd.IsTemp(name) {
 			continue
 		}
-		side, ok := readSidecar(p.v.abs(path.Join(fgd.UnmanagedDir, name)))
+		side, ok := p.readStaleSidecar(path.Join(fgd.UnmanagedDir, name))
 		if !ok || side.Original == "" {
 			continue
 		}
@@ -98,15 +93,11 @@ func (p *planner) unmanagedIndex() (map[string][]unmanagedEntry, error) {
 	return p.unmanagedBy, nil
 }
 
-// readSidecar reads a sidecar without following a symlink, bounded in size.
-func readSidecar(abs string) (fgd.Sidecar, bool) {
-	f, err := fgd.OpenRegular(abs)
+// readStaleSidecar reads a sidecar of unmanaged/ through the FGD reader
+// (no symlink, bounded); one fgd cannot read is no sidecar of its own.
+func (p *planner) readStaleSidecar(rel string) (fgd.Sidecar, bool) {
+	data, err := fgd.ReadFile(p.root, rel, fgd.MaxInputBytes)
 	if err != nil {
-		return fgd.Sidecar{}, false
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSidecarBytes+1))
-	if err != nil || len(data) > maxSidecarBytes {
 		return fgd.Sidecar{}, false
 	}
 	var side fgd.Sidecar
