@@ -17,6 +17,7 @@ FUZZTIME_SHORT ?= 10s
 all: build
 
 build:
+	@echo "building bin/fgd (a few minutes the first time, on a cold Go build cache; seconds after)"
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/fgd ./cmd/fgd
 
 check-tools:
