@@ -113,6 +113,7 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 	if p.beforeRemove != nil {
 		p.beforeRemove()
 	}
+	held := p.heldNow(b.remove, failed)
 	dirs := map[string]bool{}
 	if err := p.removeRetired(b, failed, dirs); err != nil {
 		return changed, err
@@ -123,15 +124,9 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 			continue
 		}
 		abs := p.v.abs(rel)
-		// A writer may have changed the file since discovery: its outputs
-		// above are from the version read, so keep the file for the next
-		// run rather than lose the newer content.
-		if want, ok := p.stamps[rel]; ok {
-			if fi, err := os.Lstat(abs); err == nil && fi.Mode().IsRegular() && stampOf(fi) != want {
-				p.rep.Deferred = append(p.rep.Deferred, Skipped{Path: rel,
-					Reason: "changed while it was being ingested; left in place and ingested again by the next sync"})
-				continue
-			}
+		if why, keep := p.keep(rel, abs, held); keep {
+			p.rep.Deferred = append(p.rep.Deferred, why)
+			continue
 		}
 		if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return changed, err

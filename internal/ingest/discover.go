@@ -35,10 +35,13 @@ type candidate struct {
 }
 
 // fileStamp identifies one version of a file: a writer still at work
-// changes its size or modification time.
+// changes its size or modification time, and always its change time, which
+// no one can set back (a rewrite of the same length with its mtime restored
+// still moves ctime).
 type fileStamp struct {
 	size  int64
 	mtime time.Time
+	ctime time.Time
 	ino   uint64
 }
 
@@ -46,6 +49,7 @@ func stampOf(fi fs.FileInfo) fileStamp {
 	s := fileStamp{size: fi.Size(), mtime: fi.ModTime()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		s.ino = st.Ino
+		s.ctime = time.Unix(st.Ctim.Unix())
 	}
 	return s
 }
@@ -128,6 +132,21 @@ func discover(root string) (cands []candidate, skipped []Skipped, errs []ErrorIt
 	return cands, skipped, errs
 }
 
+// settleWait returns how long until the youngest file of cands was written
+// settle ago; 0 when every file has settled.
+func settleWait(cands []candidate, settle time.Duration, now time.Time) time.Duration {
+	var wait time.Duration
+	for _, c := range cands {
+		if c.kind == entrySymlink || c.kind == entrySpecial {
+			continue
+		}
+		if left := settle - now.Sub(c.stamp.mtime); left > wait {
+			wait = min(left, settle)
+		}
+	}
+	return wait
+}
+
 // settled splits off the files written less than settle ago: a writer may
 // still be at work on them, so they wait for the next sync.
 func settled(cands []candidate, settle time.Duration, now time.Time) (ready []candidate, deferred []Skipped) {
@@ -137,7 +156,7 @@ func settled(cands []candidate, settle time.Duration, now time.Time) (ready []ca
 	ready = cands[:0:0]
 	for _, c := range cands {
 		if c.kind != entrySymlink && c.kind != entrySpecial && now.Sub(c.stamp.mtime) < settle {
-			deferred = append(deferred, Skipped{Path: c.rel,
+			deferred = append(deferred, Skipped{Path: c.rel, Code: DeferSettling,
 				Reason: fmt.Sprintf("written less than %s ago; ingested by the next sync once it has settled", settle)})
 			continue
 		}

@@ -120,8 +120,18 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 		return rep, err
 	}
 	cands, skipped, errs := discover(root)
+	if wait := settleWait(cands, o.Settle, time.Now()); wait > 0 && wait <= maxSettleWait {
+		// Files copied in just before this run (the daemon's startup) are
+		// waited for, once, and taken by it instead of a follow-up sync.
+		if err := sleep(ctx, wait); err != nil {
+			return rep, fmt.Errorf("fgd: ingest of %s stopped: %w", root, err)
+		}
+		cands, skipped, errs = discover(root)
+	}
 	rep.Skipped = append(rep.Skipped, skipped...)
 	cands, deferred := settled(cands, o.Settle, time.Now())
+	rep.Deferred = append(rep.Deferred, deferred...)
+	cands, deferred = notHeld(root, cands)
 	rep.Deferred = append(rep.Deferred, deferred...)
 	rep.Errors = append(rep.Errors, errs...)
 	rep.Failed += len(errs)
@@ -244,6 +254,10 @@ type examinedBatch struct {
 	ex          []examined
 	took        time.Duration
 }
+
+// maxSettleWait bounds how long a run waits, holding the FGD's lock, for
+// young files to settle; a longer Options.Settle defers them instead.
+const maxSettleWait = 2 * time.Second
 
 // maxBatchFiles keeps batches small enough for reading the next batch to
 // overlap writing the current one.

@@ -128,11 +128,27 @@ type ErrorItem struct {
 
 // Skipped is something discovery left alone on purpose.
 // Deferred files are left in place for a later run: written too recently
-// (Options.Settle), or changed while this run read them.
+// (Options.Settle), held open for writing by a process, or changed while
+// this run read them.
 type Skipped struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	// Code says why a file was deferred (one of the Defer constants); empty
+	// for what discovery skipped.
+	Code string `json:"code,omitempty"`
 }
+
+// Why a file was deferred (Skipped.Code of Report.Deferred).
+const (
+	// DeferSettling: written less than Options.Settle ago.
+	DeferSettling = "settling"
+	// DeferOpenForWriting: a process holds it open for writing; it is taken
+	// once the writer closes it.
+	DeferOpenForWriting = "open-for-writing"
+	// DeferChanged: it changed after it was read; its outputs are from the
+	// version read, and the newer content is ingested by the next run.
+	DeferChanged = "changed"
+)
 
 // Failures reports whether some file could not be handled (it was left in
 // place), which makes `fgd ingest` exit 1.
