@@ -55,6 +55,9 @@ type fabric struct {
 	// sourceErr is the source's failure to reach its input, nil while it
 	// works (sourceReport).
 	sourceErr error
+	// heldRechecks counts the syncs in a row that found only files held
+	// open for writing (followDeferred).
+	heldRechecks int
 }
 
 // setVerified records rev as the last verified revision ("" after a
@@ -98,8 +101,12 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 	r.loadInventories(f)
 	f.log.Info("fabric started", "root", spec.Root)
 	// Every fabric syncs once at start: readiness waits for that attempt,
-	// and work that arrived while fgd was down is picked up.
-	f.trigger(Trigger{Kind: "startup"})
+	// and work that arrived while fgd was down is picked up. A source asks
+	// for that sync itself (Source), once it watches: a sync triggered here
+	// as well would race its setup and run twice.
+	if src == nil {
+		f.trigger(Trigger{Kind: "startup"})
+	}
 	return f, nil
 }
 
@@ -134,6 +141,40 @@ func (f *fabric) triggerAfter(d time.Duration, t Trigger) {
 		case <-f.quit:
 		}
 	}()
+}
+
+// maxHeldRecheck caps the delay between the syncs that look again at files
+// held open for writing.
+const maxHeldRecheck = 30 * time.Second
+
+// followDeferred arranges the sync that takes the files a sync deferred
+// (ingest.Report.Deferred), so none is left in raw/ until some unrelated
+// change. A file still settling or changed after its read is looked at
+// again after Settle. Files held open by a writer are left to the source,
+// which triggers when the writer closes them, and looked at again after 1 s,
+// doubling while they stay held, up to maxHeldRecheck: a writer that keeps
+// a file open for an hour costs a sync a half-minute, not four a second.
+func (f *fabric) followDeferred(deferred []ingest.Skipped) {
+	if len(deferred) == 0 {
+		f.mu.Lock()
+		f.heldRechecks = 0
+		f.mu.Unlock()
+		return
+	}
+	delay := f.spec.Settle
+	held := true
+	for _, d := range deferred {
+		held = held && d.Code == ingest.DeferOpenForWriting
+	}
+	f.mu.Lock()
+	if held {
+		delay = min(time.Second<<min(f.heldRechecks, 5), maxHeldRecheck)
+		f.heldRechecks++
+	} else {
+		f.heldRechecks = 0
+	}
+	f.mu.Unlock()
+	f.triggerAfter(delay, Trigger{Kind: "settle", Detail: deferred[0].Path})
 }
 
 // target is the circuit-breaker target of the fabric's remote, or "".
@@ -256,7 +297,10 @@ func (f *fabric) runSync(ctx context.Context) {
 	defer func() { <-f.r.sem }()
 
 	f.mu.Lock()
-	if f.suspended {
+	// A wake with nothing pending is spent: the sync it asked for already
+	// took its trigger (trigger records, then wakes; a sync may start in
+	// between).
+	if f.suspended || (len(f.pending) == 0 && f.nextID == "") {
 		f.mu.Unlock()
 		return
 	}

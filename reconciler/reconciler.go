@@ -20,7 +20,9 @@ import (
 )
 
 // Source watches a fabric's input and calls the trigger it was built with
-// whenever work may be waiting. Run returns when ctx is done.
+// whenever work may be waiting, and once (Kind "startup") as soon as it
+// watches, work or not: that trigger is the fabric's first sync, which sees
+// everything present at start. Run returns when ctx is done.
 type Source interface {
 	Run(ctx context.Context) error
 }

@@ -73,10 +73,7 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 	if rep != nil {
 		run.setSummary(summarize(rep))
 		r.countFiles(f.spec.Name, rep)
-		if len(rep.Deferred) > 0 {
-			// Files still being written: look again once they have settled.
-			f.triggerAfter(f.spec.Settle, Trigger{Kind: "settle", Detail: rep.Deferred[0].Path})
-		}
+		f.followDeferred(rep.Deferred)
 	}
 	if err != nil {
 		return rep, localFailure(f, unsafeFile(fmt.Errorf("ingest %s: %w", root, err)))

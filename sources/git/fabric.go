@@ -178,6 +178,11 @@ func (s *gitSource) Run(ctx context.Context) error {
 	s.hub.acquire(s.entry)
 	defer s.hub.release(s.entry)
 	unsubscribe := s.entry.poller.Subscribe(s.sub, func(reason string) {
+		if reason == ReasonStartup {
+			// The fabric's first sync (reconciler.Source).
+			s.trigger(reconciler.Trigger{Kind: "startup"})
+			return
+		}
 		s.trigger(reconciler.Trigger{Kind: "poll", Detail: reason})
 	}, s.report)
 	defer unsubscribe()
