@@ -57,13 +57,14 @@ func (b *batch) arm(now time.Time, debounce, maxDelay time.Duration) time.Durati
 	return max(wait, 0)
 }
 
-// candidateExists reports whether any remembered file still exists as a file
-// fgd ingests.
-func (b *batch) candidateExists() bool {
+// existing returns the remembered files that still exist as files fgd
+// ingests.
+func (b *batch) existing() []string {
+	var out []string
 	for p := range b.candidates {
 		if info, err := os.Lstat(p); err == nil && fileLike(info.Mode().Type()) {
-			return true
+			out = append(out, p)
 		}
 	}
-	return false
+	return out
 }

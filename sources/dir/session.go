@@ -23,12 +23,13 @@ type session struct {
 	rootOK     bool
 	batch      batch
 	flushTimer *time.Timer
+	held       heldState // files held open for writing (writers.go)
 }
 
 func newSession(w *Watcher, sub *subscription) *session {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &session{w: w, sub: sub, log: w.log, rootOK: true, flushTimer: t}
+	return &session{w: w, sub: sub, log: w.log, rootOK: true, flushTimer: t, held: newHeldState()}
 }
 
 // start watches the whole tree and triggers once, work or not: the first
@@ -201,7 +202,9 @@ func (s *session) flush() {
 		if res.work {
 			s.fire(ReasonOverflow)
 		}
-	case b.dirWork || b.candidateExists():
+	case b.dirWork:
+		s.fire(ReasonChange)
+	case s.readyOrHold(b.existing()):
 		s.fire(ReasonChange)
 	case b.tooMany:
 		if walk(s.w.root, ".", nil, true).work {
@@ -243,6 +246,7 @@ func (s *session) lose(err error) {
 	}
 	s.rootOK = false
 	s.resetBatch()
+	s.dropHeld()
 	// Watches below a renamed root would report under stale paths.
 	s.sub.removeAll()
 	s.log.Error("FGD root cannot be watched; retrying on every rescan",

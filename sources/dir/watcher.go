@@ -180,6 +180,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 	s := newSession(w, sub)
 	defer s.flushTimer.Stop()
+	defer s.held.timer.Stop()
 	s.start()
 
 	rescan := time.NewTimer(w.nextRescan())
@@ -200,6 +201,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 			s.drain()
 		case <-s.flushTimer.C:
 			s.flush()
+		case <-s.held.timer.C:
+			s.recheckHeld()
 		case <-rescan.C:
 			s.rescanTick()
 			rescan.Reset(w.nextRescan())
