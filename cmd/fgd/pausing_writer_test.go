@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
+)
+
+// filesHolding returns the files directly in dir whose content holds every
+// one of subs.
+func filesHolding(dir string, subs ...string) []string {
+	entries, _ := os.ReadDir(dir)
+	var out []string
+next:
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		for _, s := range subs {
+			if !strings.Contains(string(b), s) {
+				continue next
+			}
+		}
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// A process that writes a document into raw/, pauses with the file still
+// open, then writes two more and closes it (`cat > raw/x.yaml` typed by
+// hand) loses nothing, with the default debounce: each document ends in
+// managed/ or unmanaged/, and the archived original holds all three.
+func TestPausingWriterLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	bin := daemontest.Build(t)
+	dir := t.TempDir()
+	port := daemontest.FreePort(t)
+	cfg := filepath.Join(dir, "config.yaml")
+	body := fmt.Sprintf(`listen: 127.0.0.1:%d
+state_dir: state
+fabrics:
+  - name: lab
+    source:
+      dir: {path: lab, rescan_interval: 1h}
+`, port)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lab := filepath.Join(dir, "lab")
+	if err := os.MkdirAll(filepath.Join(lab, "raw"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := daemontest.Start(t, bin, dir, cfg, port)
+	d.WaitFor("/readyz 200", 2*time.Minute, func() bool { c, _ := d.Get("/readyz"); return c == 200 })
+
+	pauses := map[string]time.Duration{"p100ms": 100 * time.Millisecond, "p1s": time.Second, "p5s": 5 * time.Second}
+	// The third document is not a fabric resource: it goes to unmanaged/.
+	rejected := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n"
+	var wg sync.WaitGroup
+	for name, pause := range pauses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := os.Create(filepath.Join(lab, "raw", name+".yaml"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer f.Close()
+			write := func(s string) {
+				if _, err := f.WriteString(s); err != nil {
+					t.Error(err)
+				}
+			}
+			write(fmt.Sprintf(e2eVPC, name+"-1") + "---\n")
+			time.Sleep(pause)
+			write(fmt.Sprintf(e2eVPC, name+"-2") + "---\n")
+			write(fmt.Sprintf(rejected, name+"-3"))
+			if err := f.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	for name := range pauses {
+		d.WaitFor(name+"'s documents in managed/ and unmanaged/, its original archived", 2*time.Minute, func() bool {
+			return fileExists(filepath.Join(lab, "managed", "vpcs", name+"-1.yaml")) &&
+				fileExists(filepath.Join(lab, "managed", "vpcs", name+"-2.yaml")) &&
+				len(filesHolding(filepath.Join(lab, "unmanaged"), "name: "+name+"-3")) > 0 &&
+				len(filesHolding(filepath.Join(lab, ".hnp", "archive"), "name: "+name+"-1\n", "name: "+name+"-2\n", "name: "+name+"-3\n")) > 0 &&
+				!fileExists(filepath.Join(lab, "raw", name+".yaml"))
+		})
+	}
+}

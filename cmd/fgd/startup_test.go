@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fgdproject/fgd/internal/daemontest"
+)
+
+// auditSyncs returns the audit records of the syncs of fabric.
+func auditSyncs(t *testing.T, stateDir, fabric string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(filepath.Join(stateDir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("audit line %q: %v", sc.Text(), err)
+		}
+		if e["action"] == "sync" && e["fabric"] == fabric {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// publishedTrees returns the "published tree" lines of the daemon's log.
+func publishedTrees(t *testing.T, log string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, `"msg":"published tree"`) {
+			continue
+		}
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// The daemon's start is one sync per fabric, triggered once its source
+// watches, and it sees every file present at start, even files written an
+// instant before (the demo of `make run`): /readyz turns ready only once
+// that sync has ingested and published them all, and the directory sink
+// never publishes an empty tree.
+func TestStartupIsOneSyncAndPublishesNoEmptyTree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	bin := daemontest.Build(t)
+	dir := t.TempDir()
+	port := daemontest.FreePort(t)
+	cfg := filepath.Join(dir, "config.yaml")
+	// The default debounce (and so the default settle time) on purpose.
+	body := fmt.Sprintf(`listen: 127.0.0.1:%d
+state_dir: state
+fabrics:
+  - name: lab
+    source:
+      dir: {path: lab, rescan_interval: 1h}
+    sinks:
+      - directory: {path: published, prune: true}
+`, port)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const inRaw, inManaged = 5, 3
+	var want []string
+	for i := range inManaged {
+		name := fmt.Sprintf("vpc-m%d", i)
+		p := filepath.Join(dir, "lab", "managed", "vpcs", name+".yaml")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(fmt.Sprintf(e2eVPC, name)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, name)
+	}
+	for i := range inRaw {
+		name := fmt.Sprintf("vpc-r%d", i)
+		dropVPC(t, filepath.Join(dir, "lab"), name)
+		want = append(want, name)
+	}
+
+	d := daemontest.Start(t, bin, dir, cfg, port)
+	// From the first answer on, /readyz is 503 until the startup sync has
+	// ingested and published everything.
+	d.WaitFor("/readyz 200", 2*time.Minute, func() bool {
+		code, _ := d.Get("/readyz")
+		return code == 200
+	})
+	for _, name := range want {
+		if !fileExists(filepath.Join(dir, "lab", "managed", "vpcs", name+".yaml")) {
+			t.Errorf("ready, but %s is not in managed/", name)
+		}
+		if !fileExists(filepath.Join(dir, "published", "current", "vpcs", name+".yaml")) {
+			t.Errorf("ready, but %s is not published", name)
+		}
+	}
+
+	// A sync that was still to come would have been triggered by now; wait
+	// out a few debounce periods to let it show.
+	time.Sleep(2 * time.Second)
+	syncs := auditSyncs(t, filepath.Join(dir, "state"), "lab")
+	if len(syncs) != 1 {
+		t.Fatalf("%d syncs at startup, want exactly one: %v", len(syncs), syncs)
+	}
+	if actor := syncs[0]["actor"]; actor != "startup" {
+		t.Errorf("the startup sync's actor = %q, want startup", actor)
+	}
+	if files := syncs[0]["changes"].(map[string]any)["files"]; files != float64(inRaw) {
+		t.Errorf("the startup sync took %v files, want %d", files, inRaw)
+	}
+	trees := publishedTrees(t, d.Log())
+	if len(trees) != 1 {
+		t.Fatalf("%d trees published at startup, want one: %v", len(trees), trees)
+	}
+	for _, tr := range trees {
+		if n := tr["created"].(float64) + tr["updated"].(float64) + tr["unchanged"].(float64); n != float64(len(want)) {
+			t.Errorf("a published tree holds %v resources, want %d: %v", n, len(want), tr)
+		}
+	}
+}
