@@ -39,6 +39,9 @@ func writeText(w io.Writer, cmd string, rep *ingest.Report) {
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(w, "skipped %s: %s\n", safe(s.Path), safe(s.Reason))
 	}
+	for _, d := range rep.Deferred {
+		fmt.Fprintf(w, "deferred %s: %s\n", d.Path, d.Reason)
+	}
 	state := "nothing changed"
 	switch {
 	case rep.DryRun && rep.Changed:

@@ -102,3 +102,32 @@ fabrics:
 		})
 	}
 }
+
+// `fgd ingest` leaves a file that a process holds open for writing where it
+// is and says so, naming the writer; it takes it once the writer closed it.
+func TestIngestDefersFileHeldOpen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs fgd")
+	}
+	bin := daemontest.Build(t)
+	root := t.TempDir()
+	dropVPC(t, root, "vpc-1")
+	f, err := os.OpenFile(filepath.Join(root, "raw", "vpc-1.yaml"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	code, out, errOut := runFGD(t, bin, "ingest", root)
+	if code != 0 || !strings.Contains(out, "deferred raw/vpc-1.yaml: open for writing by ") {
+		t.Fatalf("fgd ingest with a writer = %d\n%s%s\nwant exit 0 and the file deferred, naming its writer", code, out, errOut)
+	}
+	if fileExists(filepath.Join(root, "managed", "vpcs", "vpc-1.yaml")) {
+		t.Fatal("a file held open for writing was ingested")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runFGD(t, bin, "ingest", root); code != 0 || !fileExists(filepath.Join(root, "managed", "vpcs", "vpc-1.yaml")) {
+		t.Fatalf("fgd ingest after the writer closed = %d\n%s%s\nwant vpc-1 ingested", code, out, errOut)
+	}
+}

@@ -36,9 +36,13 @@ type Options struct {
 	// the run's one writing goroutine, in order, so it needs no locking;
 	// the CLI draws its progress bar with it.
 	OnFile func(done, total int)
-	// Settle defers files modified less than this long ago to a later run,
-	// so a file still being written is never read half-done; 0 (the CLI)
-	// takes every file. The daemon sets it to the watcher's debounce.
+	// Settle is how long a file must have been left untouched before the
+	// run takes it: a run waits, once and for at most 2 s, for the files
+	// modified less than this long ago, and defers those still younger to
+	// a later run, so a file still being written is not read half-done even
+	// when its writer cannot be seen in /proc; 0 (the CLI) takes every file
+	// that no process holds open for writing. The daemon sets it to the
+	// watcher's debounce.
 	Settle time.Duration
 	// Gate, when set, is called before each file is parsed and validated
 	// and before each batch is written, and returns the function that ends
