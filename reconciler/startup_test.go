@@ -52,3 +52,41 @@ func TestStartupIsOneSync(t *testing.T) {
 		t.Errorf("the startup sync took %d files, want 3", st.Summary.Files)
 	}
 }
+
+// A file held open for writing when the fabric starts is left in place by
+// the startup sync, and taken once its writer closed it, although closing
+// it makes no change event: the fabric looks again by itself.
+func TestFileHeldAtStartIsTakenOnceClosed(t *testing.T) {
+	root := t.TempDir()
+	raw := filepath.Join(root, "raw", "vpc-1.yaml")
+	if err := os.MkdirAll(filepath.Dir(raw), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(vpcDoc("vpc-1")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan reconciler.SyncStatus, 64)
+	h := newHarness(t, reconciler.Options{OnSyncEnd: func(st reconciler.SyncStatus) { done <- st }})
+	h.apply(dirSpec("lab", root))
+	select {
+	case st := <-done:
+		if st.Summary.Files != 0 {
+			t.Fatalf("the startup sync took %d files, want the held one left alone", st.Summary.Files)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no sync within a minute of the start")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	managed := filepath.Join(root, "managed", "vpcs", "vpc-1.yaml")
+	eventually(t, "vpc-1 ingested once its writer closed it", func() bool {
+		_, err := os.Stat(managed)
+		return err == nil
+	})
+}
