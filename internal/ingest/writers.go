@@ -23,7 +23,7 @@ import (
 //     /proc scan cannot see (see package openwriters);
 //   - just before an original is removed, it is kept when a process has
 //     opened it for writing since, or when it changed after it was read
-//     (DeferChanged, see planner.removable): its outputs are from the
+//     (DeferChanged, see planner.keep): its outputs are from the
 //     version read, which is what was archived, and the next run ingests the
 //     newer content.
 
