@@ -123,7 +123,8 @@ fabrics:
 	if actor := syncs[0]["actor"]; actor != "startup" {
 		t.Errorf("the startup sync's actor = %q, want startup", actor)
 	}
-	if files := syncs[0]["changes"].(map[string]any)["files"]; files != float64(inRaw) {
+	changes, _ := syncs[0]["changes"].(map[string]any)
+	if files := changes["files"]; files != float64(inRaw) {
 		t.Errorf("the startup sync took %v files, want %d", files, inRaw)
 	}
 	trees := publishedTrees(t, d.Log())
@@ -131,7 +132,10 @@ fabrics:
 		t.Fatalf("%d trees published at startup, want one: %v", len(trees), trees)
 	}
 	for _, tr := range trees {
-		if n := tr["created"].(float64) + tr["updated"].(float64) + tr["unchanged"].(float64); n != float64(len(want)) {
+		created, _ := tr["created"].(float64)
+		updated, _ := tr["updated"].(float64)
+		unchanged, _ := tr["unchanged"].(float64)
+		if n := created + updated + unchanged; n != float64(len(want)) {
 			t.Errorf("a published tree holds %v resources, want %d: %v", n, len(want), tr)
 		}
 	}

@@ -47,7 +47,8 @@ const (
 type Options struct {
 	// Debounce is the quiet period that ends a burst of events: the burst
 	// becomes one trigger. A burst that never goes quiet still triggers every
-	// 10 × Debounce. Default 250ms.
+	// 10 × Debounce. A file that a process still holds open for writing
+	// triggers only once it was closed (see writers.go). Default 250ms.
 	Debounce time.Duration
 	// Rescan is the period, ±10% jitter, of the full rescan that catches
 	// whatever the events missed, and of the retries while the root is
