@@ -42,6 +42,8 @@ type daemon struct {
 	// cur is the configuration in force, for readers that must not wait
 	// for a reload (webhooks).
 	cur atomic.Pointer[config.Config]
+	// started is set once the configuration loaded at start is applied.
+	started atomic.Bool
 }
 
 func newDaemon(log *slog.Logger, reg prometheus.Registerer, rec *reconciler.Reconciler, n *sdnotify.Notifier, cfg *config.Config) *daemon {
@@ -77,6 +79,7 @@ func (d *daemon) start(ctx context.Context) error {
 		d.reloadOK.Set(0)
 		return err
 	}
+	d.started.Store(true)
 	d.loaded()
 	return nil
 }
@@ -249,6 +252,23 @@ func readiness(rec *reconciler.Reconciler) func() []httpapi.FabricReadiness {
 		}
 		return out
 	}
+}
+
+// readiness is readiness(d.rec) once the configuration loaded at start is
+// applied. Before that the reconciler knows no fabric yet, which must not
+// read as "no fabrics: ready": every configured fabric is reported as
+// starting, so /readyz is never ready before the fabrics' first syncs.
+func (d *daemon) readiness() []httpapi.FabricReadiness {
+	if d.started.Load() {
+		return readiness(d.rec)()
+	}
+	var out []httpapi.FabricReadiness
+	for _, f := range d.cur.Load().Fabrics {
+		if !f.Suspended {
+			out = append(out, httpapi.FabricReadiness{Fabric: f.Name, Reason: "starting"})
+		}
+	}
+	return out
 }
 
 // failingReason is a /readyz reason for a failing fabric, e.g. "source

@@ -140,7 +140,7 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 		Audit:           auditLog,
 		Listen:          cfg.Listen,
 		Gatherer:        reg,
-		Readiness:       readiness(rec),
+		Readiness:       d.readiness,
 		Reload:          d.reload,
 		Notices:         notices(&d.notice, rec),
 		Hooks:           hookTarget{d},

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/resource"
+	"github.com/fgdproject/fgd/reconciler"
 )
 
 // auditSyncs returns the audit records of the syncs of fabric.
@@ -138,5 +141,29 @@ fabrics:
 		if n := created + updated + unchanged; n != float64(len(want)) {
 			t.Errorf("a published tree holds %v resources, want %d: %v", n, len(want), tr)
 		}
+	}
+}
+
+// Before the configuration loaded at start is applied, the reconciler knows
+// no fabric: readiness must not read that as "no fabrics, ready", but report
+// every configured fabric (less the suspended ones) as starting.
+func TestReadinessBeforeTheFabricsStarted(t *testing.T) {
+	reg, err := resource.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := reconciler.New(reconciler.Options{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{rec: rec}
+	d.cur.Store(&config.Config{Fabrics: []config.Fabric{{Name: "lab"}, {Name: "off", Suspended: true}}})
+	got := d.readiness()
+	if len(got) != 1 || got[0].Fabric != "lab" || got[0].Ready || got[0].Reason != "starting" {
+		t.Fatalf("readiness before start = %+v, want lab not ready (starting)", got)
+	}
+	d.started.Store(true)
+	if got := d.readiness(); len(got) != 0 {
+		t.Fatalf("readiness once started, with no fabric running = %+v, want none", got)
 	}
 }
