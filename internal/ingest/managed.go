@@ -83,7 +83,7 @@ func readManagedFile(root, rel string, k resource.KindInfo, reg *resource.Regist
 		}
 		id = e.docs[0].res.id
 		if statErr == nil {
-			cache.put(rel, validEntry{stamp: managedStampOf(fi), sum: sum, id: id})
+			cache.put(rel, validEntry{stamp: stampOf(fi), sum: sum, id: id})
 		}
 	}
 	// Defence in depth: only the 12 kinds, each in its own folder.

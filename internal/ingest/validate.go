@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/fgdproject/fgd/internal/fgd"
@@ -36,24 +35,9 @@ type ManagedCache struct {
 }
 
 type validEntry struct {
-	stamp managedStamp
+	stamp fileStamp
 	sum   fgd.Sum
 	id    resource.Identity
-}
-
-// managedStamp is fileStamp plus the change time.
-type managedStamp struct {
-	size         int64
-	mtime, ctime time.Time
-	ino          uint64
-}
-
-func managedStampOf(fi fs.FileInfo) managedStamp {
-	s := managedStamp{size: fi.Size(), mtime: fi.ModTime()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.ino, s.ctime = st.Ino, time.Unix(st.Ctim.Sec, st.Ctim.Nsec)
-	}
-	return s
 }
 
 // NewManagedCache returns an empty cache.
@@ -68,7 +52,7 @@ func (c *ManagedCache) Parsed() int64 {
 	return c.parsed.Load()
 }
 
-func (c *ManagedCache) byStamp(rel string, s managedStamp) bool {
+func (c *ManagedCache) byStamp(rel string, s fileStamp) bool {
 	if c == nil {
 		return false
 	}
@@ -112,7 +96,7 @@ func (c *ManagedCache) putRead(root, rel string, sum fgd.Sum, id resource.Identi
 	if err != nil || sumOf(data) != sum {
 		return
 	}
-	c.put(rel, validEntry{stamp: managedStampOf(fi), sum: sum, id: id})
+	c.put(rel, validEntry{stamp: stampOf(fi), sum: sum, id: id})
 }
 
 func (c *ManagedCache) forget(rel string) {
@@ -144,7 +128,7 @@ func checkManaged(ctx context.Context, root string, reg *resource.Registry, o Op
 	// stamps are the files as listed, before they are read: a write after
 	// that changes the change time, so what the cache remembers is never
 	// newer than what was validated.
-	stamps := map[string]managedStamp{}
+	stamps := map[string]fileStamp{}
 	for _, dir := range resource.KindDirs() {
 		rel := path.Join(fgd.ManagedDir, dir)
 		entries, err := listKindDir(root, rel)
@@ -198,13 +182,13 @@ func listKindDir(root, rel string) ([]fs.DirEntry, error) {
 // managedCandidate is the candidate for a kind folder's entry d, or false
 // when there is nothing to check: a dotfile (.gitkeep, fgd's temp files), a
 // folder, or a file unchanged since it was found valid.
-func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate, managedStamp, bool) {
+func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate, fileStamp, bool) {
 	name := d.Name()
 	if strings.HasPrefix(name, ".") || d.IsDir() {
-		return candidate{}, managedStamp{}, false
+		return candidate{}, fileStamp{}, false
 	}
 	c := candidate{rel: path.Join(dir, name), mode: d.Type()}
-	var st managedStamp
+	var st fileStamp
 	switch t := d.Type(); {
 	case t.IsRegular():
 		fi, err := d.Info()
@@ -212,7 +196,7 @@ func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate
 			// Gone meanwhile; examine reports anything else.
 			return c, st, !os.IsNotExist(err)
 		}
-		if st = managedStampOf(fi); cache.byStamp(c.rel, st) {
+		if st = stampOf(fi); cache.byStamp(c.rel, st) {
 			return candidate{}, st, false
 		}
 		c.kind, c.size, c.stamp = entryYAML, fi.Size(), stampOf(fi)
