@@ -124,28 +124,23 @@ func (c *ManagedCache) count() {
 // symlink there is moved as a link; a FIFO or device is left in place and
 // reported, as in raw/.
 func checkManaged(ctx context.Context, root string, reg *resource.Registry, o Options) (bad []examined, deferred []Skipped, err error) {
-	var cands []candidate
-	// stamps are the files as listed, before they are read: a write after
-	// that changes the change time, so what the cache remembers is never
-	// newer than what was validated.
-	stamps := map[string]fileStamp{}
-	for _, dir := range resource.KindDirs() {
-		rel := path.Join(fgd.ManagedDir, dir)
-		entries, err := listKindDir(root, rel)
-		if os.IsNotExist(err) || errors.Is(err, fgd.ErrNotRegular) {
-			continue // Ensure creates (or moves aside) the folder
+	cands, stamps, err := listManaged(root, o.ManagedCache)
+	if err != nil {
+		return nil, nil, err
+	}
+	if wait := settleWait(cands, o.Settle, time.Now()); wait > 0 && wait <= maxSettleWait {
+		// As in raw/ (see Run): files written just before the run are
+		// waited for, once, not left for a follow-up sync.
+		if err := sleep(ctx, wait); err != nil {
+			return nil, nil, err
 		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("list %s: %w", rel, err)
-		}
-		for _, d := range entries {
-			if c, st, ok := managedCandidate(rel, d, o.ManagedCache); ok {
-				cands = append(cands, c)
-				stamps[c.rel] = st
-			}
+		if cands, stamps, err = listManaged(root, o.ManagedCache); err != nil {
+			return nil, nil, err
 		}
 	}
 	cands, deferred = settled(cands, o.Settle, time.Now())
+	cands, held := notHeld(root, cands)
+	deferred = append(deferred, held...)
 	results := examineAll(ctx, root, cands, reg, o)
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -162,6 +157,32 @@ func checkManaged(ctx context.Context, root string, reg *resource.Registry, o Op
 		bad = append(bad, e)
 	}
 	return bad, deferred, nil
+}
+
+// listManaged lists the files of managed/'s kind folders that need a check,
+// with their stamps as listed, before they are read: a write after that
+// changes the change time, so what the cache remembers is never newer than
+// what was validated.
+func listManaged(root string, cache *ManagedCache) ([]candidate, map[string]fileStamp, error) {
+	var cands []candidate
+	stamps := map[string]fileStamp{}
+	for _, dir := range resource.KindDirs() {
+		rel := path.Join(fgd.ManagedDir, dir)
+		entries, err := listKindDir(root, rel)
+		if os.IsNotExist(err) || errors.Is(err, fgd.ErrNotRegular) {
+			continue // Ensure creates (or moves aside) the folder
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("list %s: %w", rel, err)
+		}
+		for _, d := range entries {
+			if c, st, ok := managedCandidate(rel, d, cache); ok {
+				cands = append(cands, c)
+				stamps[c.rel] = st
+			}
+		}
+	}
+	return cands, stamps, nil
 }
 
 // listKindDir lists a kind folder of managed/, which must be a real folder:
