@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
+
+	"github.com/fgdproject/fgd/internal/suggest"
 )
 
 // FieldError is one problem in a configuration file, at a line and a field
@@ -97,60 +98,18 @@ func sortErrors(errs []FieldError) []FieldError {
 }
 
 // didYouMean returns the known key closest to an unknown one, or "" when no
-// key is close enough to be a plausible typo. Case, "_" and "-" are ignored
-// so that "tokenFile" finds "token_file".
+// key is close enough to be a plausible typo.
 func didYouMean(unknown string, known []string) string {
-	u := normalizeKey(unknown)
-	best, bestDist := "", -1
-	for _, k := range known {
-		d := levenshtein(u, normalizeKey(k))
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	if bestDist >= 0 && bestDist <= max(2, len(u)/3) {
+	if best := suggest.Nearest(unknown, known); best != "" {
 		return best
 	}
 	// A key given without its prefix or suffix, e.g. "interval" for
 	// "rescan_interval".
+	u := suggest.Fold(unknown)
 	for _, k := range known {
-		if len(u) >= 4 && strings.Contains(normalizeKey(k), u) {
+		if len(u) >= 4 && strings.Contains(suggest.Fold(k), u) {
 			return k
 		}
 	}
 	return ""
-}
-
-func normalizeKey(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '_' || r == '-' {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, s)
-}
-
-// levenshtein is the edit distance between a and b, capped: keys are short,
-// and anything longer than 64 bytes is no typo of a known key.
-func levenshtein(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

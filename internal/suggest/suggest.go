@@ -12,13 +12,13 @@ import (
 // "tokenFile" finds "token_file"; an exact match (after that folding) is
 // returned too, since it is what the user meant.
 func Nearest(word string, candidates []string) string {
-	w := fold(word)
+	w := Fold(word)
 	if w == "" {
 		return ""
 	}
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		d := Distance(w, fold(c))
+		d := Distance(w, Fold(c))
 		if bestDist < 0 || d < bestDist || (d == bestDist && c < best) {
 			best, bestDist = c, d
 		}
@@ -29,7 +29,8 @@ func Nearest(word string, candidates []string) string {
 	return ""
 }
 
-func fold(s string) string {
+// Fold is a word as Nearest compares it: lower case, without "_" and "-".
+func Fold(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r == '_' || r == '-' {
 			return -1
