@@ -2,14 +2,12 @@ package kubernetes
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/resilience"
 )
 
@@ -71,29 +69,5 @@ func (s *Sink) clientGen() (dynamic.Interface, int, error) {
 const UserAgent = "fgd-kubernetes-sink"
 
 func readKubeconfig(path string) ([]byte, error) {
-	// A kubeconfig is outside the FGD and the state dir; it may be a symbolic link, as mounted
-	// secrets are.
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read kubeconfig: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read kubeconfig: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("kubeconfig %s is not a regular file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxKubeconfigSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read kubeconfig %s: %w", path, err)
-	}
-	if len(data) > maxKubeconfigSize {
-		return nil, fmt.Errorf("kubeconfig %s is larger than %d KiB: is it the right file?", path, maxKubeconfigSize>>10)
-	}
-	if len(data) == 0 {
-		return nil, errors.New("kubeconfig " + path + " is empty")
-	}
-	return data, nil
+	return config.ReadOperatorFile(path, "kubeconfig", maxKubeconfigSize)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -84,26 +83,7 @@ func readKeyring(data []byte) (openpgp.EntityList, error) {
 
 // readKeyFile reads a file of public keys: a regular file, bounded.
 func readKeyFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxTrustFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > maxTrustFile {
-		return nil, fmt.Errorf("%s is larger than %d MiB: is it the right file?", path, maxTrustFile>>20)
-	}
-	return data, nil
+	return config.ReadOperatorFile(path, "trust file", maxTrustFile)
 }
 
 // describe names the trusted keys for a remediation: the OpenPGP key IDs
