@@ -150,6 +150,11 @@ fabrics:
 		r.Sinks[0].Outcome != "conflict" || !strings.Contains(r.Sinks[0].Message, "kubectl-patch") {
 		t.Errorf("vpc-1's outcomes %+v, want kubernetes-0's conflict naming kubectl-patch", r)
 	}
+	// The fabric page marks the resource with it.
+	if code, page := d.Get("/fabrics/lab"); code != http.StatusOK || !strings.Contains(page, `data-outcome="conflict"`) ||
+		!strings.Contains(page, "kubectl-patch") {
+		t.Errorf("GET /fabrics/lab: %d, want vpc-1 marked with its conflict naming kubectl-patch:\n%s", code, page)
+	}
 
 	if err := os.Remove(managed1); err != nil {
 		t.Fatal(err)

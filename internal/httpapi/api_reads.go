@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/audit"
 	"github.com/fgdproject/fgd/internal/state"
 )
 
@@ -107,14 +106,9 @@ func (a *api) listResources(w http.ResponseWriter, r *http.Request, _ caller) {
 		if err != nil {
 			return answer{}, err
 		}
-		outcomes, err := a.store.Outcomes(ws, name)
+		byKey, err := a.outcomesByKey(ws, name)
 		if err != nil {
 			return answer{}, err
-		}
-		byKey := map[string][]ResourceOutcomeView{}
-		for _, o := range outcomes {
-			byKey[o.Key] = append(byKey[o.Key], ResourceOutcomeView{Sink: o.Sink, Outcome: o.Outcome,
-				Message: audit.RedactText(o.Message), At: o.At})
 		}
 		list := ResourceList{Index: before, Fabric: name, Revision: f.Revision, Resources: make([]ResourceView, len(rs))}
 		for i, res := range rs {

@@ -165,3 +165,37 @@ func TestDrawTimelines(t *testing.T) {
 		t.Errorf("a sync without stages has a timeline: %+v", rows[3].Timeline)
 	}
 }
+
+// A sink that reads its target (the kubernetes sink) reports an outcome per
+// object: the fabric page marks each listed resource with it, and the
+// resource's page shows it with the API server's message; a resource no
+// such sink reported on shows none.
+func TestStatusPageObjectOutcomes(t *testing.T) {
+	e := newAPIEnv(t, envConfig{operator: true})
+	e.seed(t)
+	vpc, other := res("VPC", "vpc-1"), res("VPC", "vpc-2")
+	e.desired(t, "lab", "r1", vpc, other)
+	at := time.Date(2025, 3, 1, 11, 0, 0, 0, time.UTC)
+	if err := e.store.ReplaceOutcomes("lab", "kubernetes-1", []state.ObjectOutcome{
+		{Key: vpc.Key, Outcome: "conflict", Message: `conflict with "kubectl-edit": .spec.subnets.default.subnet`, At: at},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	status, _, body := e.page(t, "/fabrics/lab", "")
+	if status != http.StatusOK {
+		t.Fatalf("GET /fabrics/lab = %d", status)
+	}
+	mustContain(t, "the fabric page", body, `<span class="outcome outcome-conflict" data-outcome="conflict" title="kubernetes-1: conflict with &#34;kubectl-edit&#34;: .spec.subnets.default.subnet">conflict</span>`)
+	if n := strings.Count(body, `data-outcome=`); n != 1 {
+		t.Errorf("the fabric page marks %d resources with an outcome, want 1 (vpc-2 has none)", n)
+	}
+	status, _, body = e.page(t, "/fabrics/lab/"+vpc.Path, "")
+	if status != http.StatusOK {
+		t.Fatalf("GET the resource = %d\n%s", status, body)
+	}
+	mustContain(t, "the resource page", body, `<table id="resource-outcomes">`, "<td>kubernetes-1</td>", `data-outcome="conflict"`,
+		`conflict with &#34;kubectl-edit&#34;: .spec.subnets.default.subnet`, `datetime="2025-03-01T11:00:00Z"`)
+	if _, _, body := e.page(t, "/fabrics/lab/"+other.Path, ""); strings.Contains(body, "resource-outcomes") {
+		t.Error("a resource without outcomes shows an outcome table")
+	}
+}

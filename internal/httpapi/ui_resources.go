@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/audit"
 	"github.com/fgdproject/fgd/internal/state"
 )
 
@@ -28,6 +29,23 @@ type resItem struct {
 	Name, Namespace, Path string
 	// URL is its page.
 	URL string
+	// Outcomes are its last outcomes at the sinks that report per object
+	// (the kubernetes sink): applied, unchanged, drift, conflict, rejected.
+	Outcomes []ResourceOutcomeView
+}
+
+// outcomesByKey returns a fabric's per-object sink outcomes by resource key.
+func (a *api) outcomesByKey(ws watchSet, fabric string) (map[string][]ResourceOutcomeView, error) {
+	outcomes, err := a.store.Outcomes(ws, fabric)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string][]ResourceOutcomeView{}
+	for _, o := range outcomes {
+		byKey[o.Key] = append(byKey[o.Key], ResourceOutcomeView{Sink: o.Sink, Outcome: o.Outcome,
+			Message: audit.RedactText(o.Message), At: o.At})
+	}
+	return byKey, nil
 }
 
 // resourcePage is GET /fabrics/{name}/managed/{path...}: one resource's
@@ -52,6 +70,10 @@ func (u *ui) browse(fabric string) ([]kindGroup, *wiring, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	outcomes, err := u.a.outcomesByKey(nil, fabric)
+	if err != nil {
+		return nil, nil, err
+	}
 	byKind := map[string][]*state.Resource{}
 	for _, r := range rs {
 		byKind[r.Kind] = append(byKind[r.Kind], r)
@@ -66,7 +88,8 @@ func (u *ui) browse(fabric string) ([]kindGroup, *wiring, error) {
 				g.More = len(list) - i
 				break
 			}
-			g.Items = append(g.Items, resItem{Name: r.Name, Namespace: r.Namespace, Path: r.Path, URL: resourceURL(fabric, r.Path)})
+			g.Items = append(g.Items, resItem{Name: r.Name, Namespace: r.Namespace, Path: r.Path, URL: resourceURL(fabric, r.Path),
+				Outcomes: outcomes[r.Key]})
 		}
 		groups = append(groups, g)
 	}
@@ -100,8 +123,13 @@ func (u *ui) resource(w http.ResponseWriter, r *http.Request, _ caller) {
 		if res.Path != rel {
 			continue
 		}
+		outcomes, err := u.a.outcomesByKey(nil, fabric)
+		if err != nil {
+			u.fail(w, r, err)
+			return
+		}
 		page := resourcePage{Title: res.Kind + " " + res.Name, Fabric: fabric, FabricURL: "/fabrics/" + url.PathEscape(fabric),
-			Res: resItem{Name: res.Name, Namespace: res.Namespace, Path: res.Path}, Kind: res.Kind, Revision: res.Revision,
+			Res: resItem{Name: res.Name, Namespace: res.Namespace, Path: res.Path, Outcomes: outcomes[res.Key]}, Kind: res.Kind, Revision: res.Revision,
 			Body: string(res.Body), Generated: now.UTC()}
 		for _, l := range strings.Split(page.Body, "\n") {
 			if t := strings.TrimSpace(l); strings.HasPrefix(t, "hnp.githedgehog.com/") {
