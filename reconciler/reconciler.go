@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -277,6 +278,7 @@ func (r *Reconciler) apply(ctx context.Context, specs []FabricSpec, wg *sync.Wai
 			if r.opts.Metrics != nil {
 				r.opts.Metrics.forget(f.spec.Name)
 			}
+			r.forgetCircuits(f, want)
 			r.storeFabricRemoved(f.spec.Name)
 		}
 		r.log.Info("fabric stopped", "fabric", f.spec.Name)
@@ -304,6 +306,25 @@ func (r *Reconciler) apply(ctx context.Context, specs []FabricSpec, wg *sync.Wai
 		r.mu.Unlock()
 	}
 	return errors.Join(errs...)
+}
+
+// forgetCircuits drops the circuit breakers of a removed fabric, so that a
+// fabric added again under its name starts with closed circuits: its sinks'
+// always, its remote's only when no fabric still configured shares it (the
+// fabrics of one repository share its breaker).
+func (r *Reconciler) forgetCircuits(f *fabric, want map[string]FabricSpec) {
+	remote := f.target()
+	for _, s := range want {
+		if s.Git != nil && remote == "git:"+s.Git.Repo.Remote() {
+			remote = ""
+		}
+	}
+	for _, t := range f.circuitTargets() {
+		if t != remote && strings.HasPrefix(t, "git:") {
+			continue
+		}
+		r.breakers.Forget(t)
+	}
 }
 
 // Trigger asks for a sync of the named fabric; it coalesces with any
