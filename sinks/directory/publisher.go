@@ -77,6 +77,12 @@ type Result struct {
 	// Published is the live tree's directory after Apply ("" when there
 	// is none yet, with DetectOnly).
 	Published string
+	// Written counts the files whose bytes the new tree got written
+	// (its inventory included); Linked the files hard-linked from the
+	// previous tree because they are unchanged; LinkFailed the unchanged
+	// files that could not be linked and were copied (counted in Written
+	// too). All are 0 when no tree was published.
+	Written, Linked, LinkFailed int
 }
 
 // Changed reports whether Apply changed (or would change) any file.
@@ -148,13 +154,14 @@ func (p *Publisher) Apply(ctx context.Context, revision string, desired []Manife
 		p.log.Debug("nothing to publish", "revision", revision, "unchanged", len(res.Unchanged), "detect_only", p.opts.DetectOnly)
 		return res, nil
 	}
-	dir, err := p.publish(ctx, live, revision, next)
+	dir, err := p.publish(ctx, live, revision, next, &res)
 	if err != nil {
 		return res, err
 	}
 	res.Published = dir
 	p.log.Info("published tree", "revision", revision, "tree", filepath.Base(dir),
-		"created", len(res.Created), "updated", len(res.Updated), "deleted", len(res.Deleted), "unchanged", len(res.Unchanged))
+		"created", len(res.Created), "updated", len(res.Updated), "deleted", len(res.Deleted), "unchanged", len(res.Unchanged),
+		"written", res.Written, "linked", res.Linked)
 	p.collect(filepath.Base(dir))
 	return res, nil
 }

@@ -54,12 +54,13 @@ type liveTree struct {
 	serial   uint64
 	recorded map[string]*entry // nil when the tree has no readable inventory
 	actual   map[string]string // path → hash of every regular file
+	ids      map[string]fileID // path → the file that was hashed, for linking
 	odd      []string          // entries that are not regular files
 }
 
 // readLive reads the tree current points to.
 func (p *Publisher) readLive() (*liveTree, error) {
-	lt := &liveTree{actual: map[string]string{}}
+	lt := &liveTree{actual: map[string]string{}, ids: map[string]fileID{}}
 	target, err := os.Readlink(filepath.Join(p.opts.Path, currentLink))
 	if errors.Is(err, fs.ErrNotExist) {
 		return lt, nil
@@ -99,11 +100,14 @@ func (p *Publisher) readLive() (*liveTree, error) {
 			lt.odd = append(lt.odd, rel)
 			return nil
 		}
-		h, err := hashFile(path)
+		b, fi, err := readRegularStat(path)
 		if err != nil {
 			return err
 		}
-		lt.actual[rel] = h
+		lt.actual[rel] = hashBytes(b)
+		if id, ok := idOf(fi); ok {
+			lt.ids[rel] = id
+		}
 		return nil
 	})
 	if err != nil {
@@ -156,8 +160,9 @@ func (lt *liveTree) needsTree(next []*entry) bool {
 }
 
 // publish writes next as a new tree and makes it live; it returns the
-// tree's directory.
-func (p *Publisher) publish(ctx context.Context, live *liveTree, revision string, next []*entry) (string, error) {
+// tree's directory. Files the live tree already holds are hard-linked from
+// it, so a one-file change writes two files (it and the inventory).
+func (p *Publisher) publish(ctx context.Context, live *liveTree, revision string, next []*entry, res *Result) (string, error) {
 	inv := inventory{Version: 1, Revision: revision, Serial: live.serial + 1, Files: make(map[string]*entry, len(next))}
 	for _, e := range next {
 		inv.Files[e.Path] = e
@@ -180,13 +185,7 @@ func (p *Publisher) publish(ctx context.Context, live *liveTree, revision string
 		if err := ctx.Err(); err != nil {
 			return "", fmt.Errorf("directory sink: publishing %s cancelled: %w", revision, err)
 		}
-		body := e.body
-		if e.carried {
-			if body, err = p.carry(live.dir, e); err != nil {
-				return "", err
-			}
-		}
-		if err := w.write(e.Path, body); err != nil {
+		if err := p.place(w, live, e); err != nil {
 			return "", err
 		}
 	}
@@ -199,6 +198,10 @@ func (p *Publisher) publish(ctx context.Context, live *liveTree, revision string
 	}
 	if err := w.sync(); err != nil {
 		return "", err
+	}
+	res.Written, res.Linked, res.LinkFailed = w.count, w.linked, w.linkFailed
+	if w.linkFailed > 0 {
+		p.log.Warn("cannot hard-link unchanged files from the live tree: copied them instead", "files", w.linkFailed, "err", w.firstLinkErr)
 	}
 
 	name := p.treeName(live.dir, revision, inv)
@@ -299,34 +302,33 @@ func readInventory(dir string) (inventory, error) {
 
 // readRegular reads a regular file without following a symlink, bounded.
 func readRegular(path string) ([]byte, error) {
+	b, _, err := readRegularStat(path)
+	return b, err
+}
+
+// readRegularStat is readRegular that also returns the file's stat, taken
+// from the open file before reading.
+func readRegularStat(path string) ([]byte, os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, nil, fmt.Errorf("%s is not a regular file", path)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(b) > maxFileSize {
-		return nil, fmt.Errorf("%s is larger than %d MiB", path, maxFileSize>>20)
+		return nil, nil, fmt.Errorf("%s is larger than %d MiB", path, maxFileSize>>20)
 	}
-	return b, nil
-}
-
-func hashFile(path string) (string, error) {
-	b, err := readRegular(path)
-	if err != nil {
-		return "", err
-	}
-	return hashBytes(b), nil
+	return b, fi, nil
 }
 
 func hashBytes(b []byte) string {

@@ -26,7 +26,10 @@ type treeWriter struct {
 	root  string
 	dirs  map[string]bool // created folders, root included
 	open  []*os.File      // written files awaiting their fsync
-	count int
+	count int             // files written
+
+	linked, linkFailed int   // files hard-linked; links that failed (copied)
+	firstLinkErr       error // why the first failed link failed
 }
 
 func newTreeWriter(root string) *treeWriter {
