@@ -88,6 +88,7 @@ bench: build kubeapiserver
 	{ $(BENCH_TEST) -bench '^(BenchmarkThousandFabrics|BenchmarkIdleFleet)$$' -benchtime 1x ./cmd/fgd 2>&1 || echo "FAIL: fleet benchmarks"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkHealthzUnderConnectionFlood$$' -benchtime 200x ./cmd/fgd 2>&1 || echo "FAIL: connection flood benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkKube5000$$' -benchtime 1x ./sinks/kubernetes 2>&1 || echo "FAIL: kubernetes sink benchmark"; } | tee -a bench.out
+	{ $(BENCH_TEST) -bench '^BenchmarkPublishOneChange5000$$' -benchtime 20x ./sinks/directory 2>&1 || echo "FAIL: directory sink benchmark"; } | tee -a bench.out
 	@echo
 	@$(GO) run ./internal/benchtable < bench.out
 	@! grep -q '^FAIL' bench.out || { echo "some benchmarks failed: see bench.out"; exit 1; }

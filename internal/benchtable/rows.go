@@ -116,4 +116,11 @@ var rows = []Row{
 		Unit: "resync-writes", Target: Target{Op: "<=", Value: 0, Text: "0"}},
 	{What: "… a subnet changed by another client → restored through the watch, p50", Pkg: "sinks/kubernetes", Bench: regexp.MustCompile(`^BenchmarkKube5000$`),
 		Unit: "drift-restored-p50-ms", Suffix: " ms", Target: Target{Op: "<", Value: 2000, Text: "< 2 s"}},
+
+	// The directory sink writes only what changed; the rest is hard-linked.
+	{What: "directory sink: publish of 5,000 resources, one changed: files written", Pkg: "sinks/directory", Bench: regexp.MustCompile(`^BenchmarkPublishOneChange5000$`),
+		Unit: "files-written/op", Target: Target{Op: "<=", Value: 10, Text: "≤ 10"},
+		Context: []Context{{Label: "linked", Unit: "files-linked/op"}, {Label: "copied after a failed link", Unit: "link-fallbacks/op"}}},
+	{What: "… time per publish", Pkg: "sinks/directory", Bench: regexp.MustCompile(`^BenchmarkPublishOneChange5000$`),
+		Unit: "publish-ms", Suffix: " ms"},
 }

@@ -5,6 +5,14 @@
 // <Path>/current symlink with a rename, so a reader that follows current
 // sees one complete tree or the next, never a mix. A few old trees are
 // kept for readers still in them; older ones are removed.
+//
+// A new tree writes only changed files: the files the live tree already
+// holds with the desired bytes are hard-linked from it (copied where
+// link(2) fails). That is safe because the sink never writes into an
+// existing file, only creates files in a fresh temp tree. A hand edit in
+// place of a live file changes the older trees sharing its inode too; it
+// is drift, repaired by a newly written file, and older trees serve only
+// readers still inside them, so their inventories going stale is accepted.
 package directory
 
 import (
