@@ -65,6 +65,9 @@ func (w *Worktree) Commit(ctx context.Context, sub, message string) (plumbing.Ha
 	if err != nil {
 		return plumbing.ZeroHash, false, fmt.Errorf("git: Commit %s: %w", clean, err)
 	}
+	if old != nil && newSub == old.Hash {
+		return head, false, nil // unchanged: no tree on the way up to rebuild
+	}
 	newRoot, err := r.replaceTree(root, parts, newSub)
 	if err != nil {
 		return plumbing.ZeroHash, false, fmt.Errorf("git: Commit %s: %w", clean, err)
@@ -189,7 +192,7 @@ func (r *Repo) buildTree(dir string, old *object.Tree) (plumbing.Hash, error) {
 			if err != nil {
 				return plumbing.ZeroHash, err
 			}
-			h, err := r.storeBlob([]byte(target))
+			h, err := r.storeBlob([]byte(target), oe, hadOld)
 			if err != nil {
 				return plumbing.ZeroHash, err
 			}
@@ -209,7 +212,7 @@ func (r *Repo) buildTree(dir string, old *object.Tree) (plumbing.Hash, error) {
 			if fi.Mode()&0o100 != 0 {
 				mode = filemode.Executable
 			}
-			h, err := r.storeBlob(data)
+			h, err := r.storeBlob(data, oe, hadOld)
 			if err != nil {
 				return plumbing.ZeroHash, err
 			}
@@ -229,7 +232,11 @@ func (r *Repo) buildTree(dir string, old *object.Tree) (plumbing.Hash, error) {
 	if len(entries) == 0 {
 		return plumbing.ZeroHash, nil
 	}
-	return r.storeTree(entries)
+	oldHash := plumbing.ZeroHash
+	if old != nil {
+		oldHash = old.Hash
+	}
+	return r.storeTreeUnless(entries, oldHash)
 }
 
 func hasEntry(entries []object.TreeEntry, name string) bool {
@@ -292,11 +299,21 @@ const emptyTreeHash = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 // storeTree sorts entries as git does and stores the tree.
 func (r *Repo) storeTree(entries []object.TreeEntry) (plumbing.Hash, error) {
+	return r.storeTreeUnless(entries, plumbing.ZeroHash)
+}
+
+// storeTreeUnless is storeTree for a tree the clone has as have: an
+// unchanged directory is not looked up in the object store (go-git's
+// lookup of an object costs a scan of the clone's objects).
+func (r *Repo) storeTreeUnless(entries []object.TreeEntry, have plumbing.Hash) (plumbing.Hash, error) {
 	sort.Slice(entries, func(i, j int) bool { return treeKey(entries[i]) < treeKey(entries[j]) })
 	t := &object.Tree{Entries: entries}
 	obj := r.repo.Storer.NewEncodedObject()
 	if err := t.Encode(obj); err != nil {
 		return plumbing.ZeroHash, err
+	}
+	if obj.Hash() == have {
+		return have, nil
 	}
 	if r.repo.Storer.HasEncodedObject(obj.Hash()) == nil {
 		return obj.Hash(), nil
@@ -313,9 +330,17 @@ func treeKey(e object.TreeEntry) string {
 	return e.Name
 }
 
-// storeBlob stores data as a blob unless the clone has it already.
-func (r *Repo) storeBlob(data []byte) (plumbing.Hash, error) {
+// storeBlob stores data as a blob unless the clone has it already. A file
+// whose content hashes to its entry old in the parent commit's tree (when
+// hadOld) is not looked up at all: the parent's blobs are in the clone, and
+// go-git's lookup of an object in a fresh clone costs a scan of its objects
+// (and missed packed blobs, so every file was written again as a loose
+// object). That keeps a commit's cost to the files it changes.
+func (r *Repo) storeBlob(data []byte, old object.TreeEntry, hadOld bool) (plumbing.Hash, error) {
 	h := plumbing.ComputeHash(plumbing.BlobObject, data)
+	if hadOld && old.Hash == h && old.Mode.IsFile() {
+		return h, nil
+	}
 	if r.repo.Storer.HasEncodedObject(h) == nil {
 		return h, nil
 	}
