@@ -50,6 +50,11 @@ var rows = []Row{
 	{What: "git initial sync ÷ `git clone --depth 1`, 5,000 files", Pkg: "sources/git", Bench: regexp.MustCompile(`^BenchmarkGitVsCLI$`),
 		Unit: "x-clone", Suffix: "×", Target: Target{Op: "<=", Value: 2, Text: "≤ 2×"},
 		Context: []Context{{Label: "fgd", Unit: "ms-sync", Suffix: " ms"}, {Label: "git", Unit: "ms-git-clone", Suffix: " ms"}}},
+	{What: "git first commit + push after a fresh clone, 5,000 files: time", Pkg: "sources/git", Bench: regexp.MustCompile(`^BenchmarkFirstCommitAfterClone5000$`),
+		Unit: "ms-commit", Suffix: " ms", Target: Target{Op: "<", Value: 2000, Text: "< 2 s"}},
+	{What: "… ÷ `git add -A && git commit && git push`", Pkg: "sources/git", Bench: regexp.MustCompile(`^BenchmarkFirstCommitAfterClone5000$`),
+		Unit: "x-commit", Suffix: "×", Target: Target{Op: "<=", Value: 2, Text: "≤ 2×"},
+		Context: []Context{{Label: "git", Unit: "ms-git-commit", Suffix: " ms"}}},
 
 	// File dropped (fsnotify) and webhook to the published tree.
 	{What: "file dropped in raw/ → published tree (default debounce 250 ms), p50", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkDropToPublished$`),

@@ -77,16 +77,41 @@ func TestCommitStoresOnlyChangedBlobs(t *testing.T) {
 		t.Errorf("the commit stored %d new blobs, want 1", got)
 	}
 
-	// git's own index of the same working tree gives the same tree.
-	env := append(gittest.Env(t.TempDir()), "GIT_DIR="+filepath.Join(o.Dir, ".git"), "GIT_WORK_TREE="+o.Dir,
+	sameTreeAsGit(t, o.Dir, head)
+
+	// A mode change of an unchanged file and a new symlink: the modes git
+	// records, 100755 and 120000.
+	if err := os.Chmod(filepath.Join(o.Dir, "dc1/managed/vpcs/res-00005.yaml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("res-00010.yaml", filepath.Join(o.Dir, "dc1/managed/vpcs/link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	do(t, r, func(ctx context.Context, w *git.Worktree) error {
+		h, _, err := w.Commit(ctx, "dc1", "fgd: modes")
+		head = h
+		return err
+	})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sameTreeAsGit(t, o.Dir, head)
+}
+
+// sameTreeAsGit fails the test unless commit's tree is the one `git add -A
+// && git write-tree` gives for the working tree of the clone in dir, and
+// `git fsck` finds the clone sound.
+func sameTreeAsGit(t *testing.T, dir string, commit plumbing.Hash) {
+	t.Helper()
+	env := append(gittest.Env(t.TempDir()), "GIT_DIR="+filepath.Join(dir, ".git"), "GIT_WORK_TREE="+dir,
 		"GIT_INDEX_FILE="+filepath.Join(t.TempDir(), "index"))
-	cliGit(t, o.Dir, env, "add", "-A")
-	want := cliGit(t, o.Dir, env, "write-tree")
-	got := cliGit(t, o.Dir, env, "rev-parse", head.String()+"^{tree}")
+	cliGit(t, dir, env, "add", "-A")
+	want := cliGit(t, dir, env, "write-tree")
+	got := cliGit(t, dir, env, "rev-parse", commit.String()+"^{tree}")
 	if got != want {
 		t.Errorf("fgd's tree is %s, git write-tree gives %s", got, want)
 	}
-	cliGit(t, o.Dir, env, "fsck", "--strict", "--no-progress")
+	cliGit(t, dir, env, "fsck", "--strict", "--no-progress")
 }
 
 // cliGit runs the git CLI in dir with env and returns its trimmed output.
