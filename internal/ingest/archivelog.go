@@ -313,10 +313,21 @@ func (l *archiveLog) add(r Record) (bool, error) {
 // write makes the log on disk hold the records: first every segment a roll
 // needs (each a new file, made durable), then archive-log.yaml rewritten
 // with what remains. A crash between the two leaves the rolled records in
-// both places; resume recognises that on the next read.
+// both places; resume recognises that on the next read or, when the file
+// was left under recentMax records, before the next roll.
 func (l *archiveLog) write(root string) error {
 	if !l.dirty {
 		return nil
+	}
+	if len(l.items) > recentMax && l.next == 0 {
+		// A run killed after rolling a segment but before rewriting
+		// archive-log.yaml may have left that file at or under recentMax
+		// records (the roll was pushed by records the run had not written
+		// yet), so readArchiveLog did not resume it: recognise the segment
+		// now, before rolling the same records into another one.
+		if err := l.resume(root); err != nil {
+			return err
+		}
 	}
 	for len(l.items) > recentMax {
 		if err := l.roll(root); err != nil {

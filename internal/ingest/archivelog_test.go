@@ -142,6 +142,43 @@ func TestArchiveLogRolls(t *testing.T) {
 	}
 }
 
+// A run whose own records pushed the log over recentMax rolls a segment,
+// then is killed before it rewrites archive-log.yaml: the file still holds
+// at most recentMax records, all of them, and the segment holds the first
+// segmentRecords again. The next run that rolls must recognise that
+// segment instead of writing the same records into a second one.
+func TestArchiveLogRollInterruptedBelowRecentMax(t *testing.T) {
+	root := t.TempDir()
+	old := legacyLog(t, recentMax)
+	write(t, filepath.Join(root, filepath.FromSlash(fgd.ArchiveLog)), old)
+	items, _ := splitItems(old)
+	write(t, filepath.Join(root, filepath.FromSlash(fgd.ArchiveLogDir), segmentName(1)), bytes.Join(items[:segmentRecords], nil))
+	write(t, filepath.Join(root, "raw", "new.yaml"), []byte(testdocs.VPC("new")))
+	if rep := run(t, root, Options{}); rep.Created != 1 {
+		t.Fatalf("created %d", rep.Created)
+	}
+	files, recs := logState(t, root)
+	if len(files) != 2 {
+		t.Errorf("%d files of the log, want segment 1 and the recent file: %v", len(files), keys(files))
+	}
+	if len(recs) != recentMax+1 {
+		t.Fatalf("%d records, want %d: a record was lost or written twice", len(recs), recentMax+1)
+	}
+	for i, r := range recs[:recentMax] {
+		if r.Path != fmt.Sprintf("raw/old-%05d.yaml", i) {
+			t.Fatalf("record %d is %s: order lost or a record doubled", i, r.Path)
+		}
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
 // TestArchiveLogItems: what encodeRecord writes is what the old encoder
 // wrote for the whole list, item by item, and reads back as fgd's own log;
 // records with odd paths (quotes, colons, newlines, non-ASCII) survive.
