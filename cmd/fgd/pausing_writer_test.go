@@ -43,18 +43,11 @@ func TestPausingWriterLosesNothing(t *testing.T) {
 	}
 	bin := daemontest.Build(t)
 	dir := t.TempDir()
-	port := daemontest.FreePort(t)
-	cfg := filepath.Join(dir, "config.yaml")
-	body := fmt.Sprintf(`listen: 127.0.0.1:%d
-state_dir: state
-fabrics:
+	cfg, port := daemontest.Config(t, dir, `fabrics:
   - name: lab
     source:
       dir: {path: lab, rescan_interval: 1h}
-`, port)
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	lab := filepath.Join(dir, "lab")
 	if err := os.MkdirAll(filepath.Join(lab, "raw"), 0o755); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,12 +21,7 @@ func TestDaemonRetiresAFixedFile(t *testing.T) {
 	}
 	bin := daemontest.Build(t)
 	dir := t.TempDir()
-	port := daemontest.FreePort(t)
-	cfg := filepath.Join(dir, "config.yaml")
-	body := fmt.Sprintf("listen: 127.0.0.1:%d\nstate_dir: state\nfabrics:\n  - name: lab\n    source:\n      dir: {path: lab, debounce: 20ms}\n", port)
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg, port := daemontest.Config(t, dir, "fabrics:\n  - name: lab\n    source:\n      dir: {path: lab, debounce: 20ms}\n")
 	raw := filepath.Join(dir, "lab", "raw")
 	if err := os.MkdirAll(raw, 0o755); err != nil {
 		t.Fatal(err)

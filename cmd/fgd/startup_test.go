@@ -66,21 +66,14 @@ func TestStartupIsOneSyncAndPublishesNoEmptyTree(t *testing.T) {
 	}
 	bin := daemontest.Build(t)
 	dir := t.TempDir()
-	port := daemontest.FreePort(t)
-	cfg := filepath.Join(dir, "config.yaml")
 	// The default debounce (and so the default settle time) on purpose.
-	body := fmt.Sprintf(`listen: 127.0.0.1:%d
-state_dir: state
-fabrics:
+	cfg, port := daemontest.Config(t, dir, `fabrics:
   - name: lab
     source:
       dir: {path: lab, rescan_interval: 1h}
     sinks:
       - directory: {path: published, prune: true}
-`, port)
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	const inRaw, inManaged = 5, 3
 	var want []string
 	for i := range inManaged {

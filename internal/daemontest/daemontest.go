@@ -342,3 +342,17 @@ func cpuSeconds(pid int) (float64, error) {
 
 // clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
 const clockTicks = 100
+
+// Config writes dir/config.yaml for a daemon on a free loopback port with
+// state_dir "state" and the given YAML for the rest (fabrics, api, …), and
+// returns its path and the port, for Start.
+func Config(tb testing.TB, dir, rest string) (cfg string, port int) {
+	tb.Helper()
+	port = FreePort(tb)
+	cfg = filepath.Join(dir, "config.yaml")
+	body := fmt.Sprintf("listen: 127.0.0.1:%d\nstate_dir: state\n%s", port, rest)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return cfg, port
+}
