@@ -29,14 +29,14 @@ check-tools:
 # user cache directory. A cold build takes about ten minutes on two cores;
 # later ones reuse the binary until the module's sources change.
 kubeapiserver:
-	$(GO) run ./internal/kubetest/build
+	$(GO) run ./tools/kubeapiserver
 
 # All tests, the race detector on every package, then the fuzz targets for
 # FUZZTIME each. The package timeout only catches a hang: on a loaded
-# 2-core machine the daemon tests of cmd/fgd take several minutes. internal/testsummary prints what go test prints, then every
+# 2-core machine the daemon tests of cmd/fgd take several minutes. tools/testsummary prints what go test prints, then every
 # skipped test with its reason, and exits with go test's status.
 test: check-tools kubeapiserver
-	$(GO) run ./internal/testsummary $(GO) test -json -race -count=1 -timeout 25m ./...
+	$(GO) run ./tools/testsummary $(GO) test -json -race -count=1 -timeout 25m ./...
 	$(MAKE) fuzz
 
 # The status page and the fabric page (wiring picture, resource browser) in
@@ -73,7 +73,7 @@ reliability-short: check-tools
 	FGD_RELIABILITY=short $(GO) test -count=1 -timeout 15m ./reliability
 
 # The benchmarks behind the performance table, each with its own -benchtime;
-# the raw output goes to bench.out, then internal/benchtable prints the table.
+# the raw output goes to bench.out, then tools/benchtable prints the table.
 # BENCHCOUNT=3 repeats every benchmark (the table shows median and range).
 # A failed benchmark shows as "failed" in the table and fails the target.
 BENCHCOUNT ?= 1
@@ -92,7 +92,7 @@ bench: build kubeapiserver
 	{ $(BENCH_TEST) -bench '^BenchmarkKube5000$$' -benchtime 1x ./sinks/kubernetes 2>&1 || echo "FAIL: kubernetes sink benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkPublishOneChange5000$$' -benchtime 20x ./sinks/directory 2>&1 || echo "FAIL: directory sink benchmark"; } | tee -a bench.out
 	@echo
-	@$(GO) run ./internal/benchtable < bench.out
+	@$(GO) run ./tools/benchtable < bench.out
 	@! grep -q '^FAIL' bench.out || { echo "some benchmarks failed: see bench.out"; exit 1; }
 
 vet:

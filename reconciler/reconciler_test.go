@@ -15,7 +15,7 @@ import (
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/sources/dir"
 )

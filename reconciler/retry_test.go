@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/testlog"
+	"github.com/fgdproject/fgd/internal/testutil/testlog"
 	"github.com/fgdproject/fgd/reconciler"
 )
 

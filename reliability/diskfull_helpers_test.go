@@ -17,11 +17,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/httpapi"
 	"github.com/fgdproject/fgd/internal/ingest"
 	"github.com/fgdproject/fgd/internal/resource"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // diskGateway and vpcDoc are the documents the disk-full test drops; %s

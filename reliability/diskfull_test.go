@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
-	"github.com/fgdproject/fgd/internal/disktest"
 	"github.com/fgdproject/fgd/internal/httpapi"
 	"github.com/fgdproject/fgd/internal/resource"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/disktest"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

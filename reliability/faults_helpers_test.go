@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
-	"github.com/fgdproject/fgd/internal/faultproxy"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/faultproxy"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/faultproxy"
+	"github.com/fgdproject/fgd/internal/testutil/faultproxy"
 )
 
 // faultSegment is one stretch of a remote's fault schedule.

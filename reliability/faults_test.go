@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/faultproxy"
 	"github.com/fgdproject/fgd/internal/resilience"
+	"github.com/fgdproject/fgd/internal/testutil/faultproxy"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

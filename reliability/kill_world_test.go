@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 	fgdgit "github.com/fgdproject/fgd/sources/git"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )

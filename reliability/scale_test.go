@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 // reliabilitySeed replays a run: every randomized choice of the package's

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/fgd"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // The REST API on the real daemon: tokens, 202/409, the sync record, the

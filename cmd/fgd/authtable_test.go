@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // authRow is one row of the endpoint table under "Tokens" in the

@@ -13,8 +13,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/httpapi"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // chromiumPath is Debian's chromium; `make test-browser` installs it.

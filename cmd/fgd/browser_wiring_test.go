@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"gopkg.in/yaml.v3"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // wiringCorpus are the corpus files the wired fabric is built from: a

@@ -16,7 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

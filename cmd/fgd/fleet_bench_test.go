@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/config"
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // BenchmarkThousandFabrics: 1,000 dir fabrics of 50 resources each in one

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // BenchmarkHealthzUnderConnectionFlood measures GET /healthz, each on a

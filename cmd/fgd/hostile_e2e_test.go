@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/fgd"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

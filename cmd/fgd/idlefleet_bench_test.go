@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // Idle-fleet parameters. The window is long enough for CPU ticks of 10 ms

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/fgdproject/fgd/internal/kubetest"
+	"github.com/fgdproject/fgd/internal/testutil/kubetest"
 )
 
 // goldenManaged is the corpus as fgd ingests it: the objects of the round trip.

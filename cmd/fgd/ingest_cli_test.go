@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // TestPlanWritesNothing is acceptance point 7: `fgd plan` leaves every path,

@@ -15,8 +15,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // kill -9 of the daemon in the middle of syncs, then restart: the fabric

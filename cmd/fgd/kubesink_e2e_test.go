@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
-	"github.com/fgdproject/fgd/internal/kubetest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/kubetest"
 )
 
 // The kubernetes sink on the real daemon against a real API server: VPCs dropped into the FGD

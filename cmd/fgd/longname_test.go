@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

@@ -13,8 +13,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 // The pre-commit hook as the framework runs it: its entry from

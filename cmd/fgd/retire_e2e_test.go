@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/httpapi"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 // The fix-a-file round trip on the real daemon: a rejected file shows in

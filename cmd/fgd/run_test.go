@@ -15,9 +15,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/fgd"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 // daemonWait bounds every wait for a state of the test daemon: generous,

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 // An exec sink whose command fails twice then succeeds: two backed-off

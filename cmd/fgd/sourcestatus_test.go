@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
-	"github.com/fgdproject/fgd/internal/faultproxy"
 	"github.com/fgdproject/fgd/internal/httpapi"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/faultproxy"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/config"
-	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/resource"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 	"github.com/fgdproject/fgd/reconciler"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/httpapi"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 )
 
 func TestSafe(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
 	"github.com/fgdproject/fgd/internal/httpapi"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/daemontest"
+	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
 

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/disktest"
+	"github.com/fgdproject/fgd/internal/testutil/disktest"
 )
 
 // On a full disk a line is cut short where the file's last block ends; the

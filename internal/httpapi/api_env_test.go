@@ -16,7 +16,7 @@ import (
 
 	"github.com/fgdproject/fgd/internal/audit"
 	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/internal/testlog"
+	"github.com/fgdproject/fgd/internal/testutil/testlog"
 )
 
 // The test's API tokens. No answer, log line or audit line may hold them.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/fgdproject/fgd/internal/testlog"
+	"github.com/fgdproject/fgd/internal/testutil/testlog"
 )
 
 // hookTarget stands in for the daemon's wiring: it

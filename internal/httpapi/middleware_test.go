@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/testlog"
+	"github.com/fgdproject/fgd/internal/testutil/testlog"
 )
 
 func TestPanicBecomes500AndServingGoesOn(t *testing.T) {

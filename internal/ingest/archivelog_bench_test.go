@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/fgd"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 // historyRecords is the archive log's length in BenchmarkArchiveLogHistory.

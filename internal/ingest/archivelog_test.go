@@ -11,7 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/fgdproject/fgd/internal/fgd"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 // legacyLog is an archive log of n records in one file, as fgd wrote it

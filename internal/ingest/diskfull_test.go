@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/disktest"
+	"github.com/fgdproject/fgd/internal/testutil/disktest"
 )
 
 // A file bound for unmanaged/ that does not fit on a full disk fails the

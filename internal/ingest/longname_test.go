@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/fsname"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 // TestLongNameIngests: valid names as long as Kubernetes allows (253

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/fgdproject/fgd/internal/resource"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 // netboxFGD lays out an FGD the way the Hedgehog NetBox plugin leaves one:

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 const settleVPC = testdocs.VPCFormat

@@ -11,7 +11,7 @@ import (
 
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/resource"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 )
 
 // clusterAdmin is a Kubernetes object that must never reach a sink.

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/kubetest"
 	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/kubetest"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 	"github.com/fgdproject/fgd/reconciler"
 )
 

@@ -12,9 +12,9 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/fgdproject/fgd/internal/kubetest"
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/internal/testutil/kubetest"
 )
 
 // TestClusterWithoutCRDsStalls: a cluster without the Hedgehog CRDs stalls the fabric, telling the

@@ -17,8 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/fgdproject/fgd/internal/kubetest"
 	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/internal/testutil/kubetest"
 	"github.com/fgdproject/fgd/reconciler"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
-	"github.com/fgdproject/fgd/internal/testlog"
+	"github.com/fgdproject/fgd/internal/testutil/testlog"
 )
 
 // The tests run the real Watcher on real directories with real fsnotify.

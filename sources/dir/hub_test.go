@@ -15,7 +15,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
-	"github.com/fgdproject/fgd/internal/testlog"
+	"github.com/fgdproject/fgd/internal/testutil/testlog"
 )
 
 // inotifyInstances counts the inotify instances the test process holds: the

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/config"
-	"github.com/fgdproject/fgd/internal/faultproxy"
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/internal/testdocs"
+	"github.com/fgdproject/fgd/internal/testutil/faultproxy"
+	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/sources/git"
 	"github.com/fgdproject/fgd/sources/git/gittest"

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/config"
-	"github.com/fgdproject/fgd/internal/testlog"
+	"github.com/fgdproject/fgd/internal/testutil/testlog"
 	"github.com/fgdproject/fgd/sources/git"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/config"
-	"github.com/fgdproject/fgd/internal/faultproxy"
+	"github.com/fgdproject/fgd/internal/testutil/faultproxy"
 	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/sources/git"
 	"github.com/fgdproject/fgd/sources/git/gittest"

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/fgdproject/fgd/internal/kubetest"
+	"github.com/fgdproject/fgd/internal/testutil/kubetest"
 )
 
 func main() {

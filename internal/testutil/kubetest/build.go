@@ -26,7 +26,7 @@ func ModuleDir() (string, error) {
 	if !ok {
 		return "", fmt.Errorf("kubetest: cannot find its own source directory")
 	}
-	dir := filepath.Join(filepath.Dir(file), "..", "testutil", "kubeapiserver")
+	dir := filepath.Join(filepath.Dir(file), "..", "kubeapiserver")
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
 		return "", fmt.Errorf("kubetest: the API server module is missing: %w", err)
 	}

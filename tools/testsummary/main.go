@@ -4,7 +4,7 @@
 // reason, which a plain run hides. It exits with go test's status. `make
 // test` runs it:
 //
-//	go run ./internal/testsummary go test -json -race -count=1 ./...
+//	go run ./tools/testsummary go test -json -race -count=1 ./...
 package main
 
 import (
