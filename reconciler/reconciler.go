@@ -50,9 +50,6 @@ type FabricSpec struct {
 	// Git, when set, makes this a git fabric: Root is then unused and the
 	// FGD lives at Git.Path in Git.Repo's working tree.
 	Git *GitSpec
-	// Unsupported, when set, says why this fabric cannot sync in this
-	// build; its syncs fail with that reason instead of being skipped.
-	Unsupported string
 }
 
 // Options configures a Reconciler. Zero values get defaults.

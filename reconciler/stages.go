@@ -21,9 +21,6 @@ import (
 // whatever happens here.
 func (r *Reconciler) syncStages(ctx context.Context, f *fabric, run *syncRun) error {
 	switch {
-	case f.spec.Unsupported != "":
-		_ = run.transition(StateInitializing)
-		return resilience.Stalled(errors.New(f.spec.Unsupported), "change the fabric's source in the config")
 	case f.spec.Git != nil:
 		return r.gitStages(ctx, f, run)
 	case f.spec.Root != "":

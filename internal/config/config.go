@@ -7,7 +7,6 @@
 package config
 
 import (
-	"log/slog"
 	"runtime"
 	"time"
 )
@@ -360,19 +359,6 @@ func (c *Config) SyncLimit() int {
 		return c.MaxConcurrentSyncs
 	}
 	return 4 * runtime.NumCPU()
-}
-
-// SlogLevel returns the configured level as a slog.Level (info when unset).
-func (l Log) SlogLevel() slog.Level {
-	switch l.Level {
-	case "debug":
-		return slog.LevelDebug
-	case "warn":
-		return slog.LevelWarn
-	case "error":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }
 
 // Fabric returns the fabric with the given name.

@@ -71,7 +71,6 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ caller) {
 	}
 	for {
 		ws := newWatchSet()
-		ws.Add(a.store.AbandonCh())
 		ws.Add(shutdown)
 		evs, err := a.store.Events(ws, after, eventBatch)
 		if err != nil {
@@ -98,7 +97,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ caller) {
 		if len(evs) == eventBatch {
 			continue // more are waiting
 		}
-		if closed(shutdown) || closed(a.store.AbandonCh()) {
+		if closed(shutdown) {
 			return
 		}
 		wctx, cancel := context.WithTimeout(ctx, a.heartbeat)

@@ -72,7 +72,7 @@ func parsePoll(w http.ResponseWriter, r *http.Request, indexName string) (pollPa
 
 // poll answers a read, blocking first when the client asked to wait: read
 // runs with a fresh watch set until its answer is ready, the timeout
-// passes, or the server shuts down (or the store is abandoned); the latest
+// passes, or the server shuts down; the latest
 // answer is then sent. A client that goes away gets nothing.
 func (a *api) poll(w http.ResponseWriter, r *http.Request, p pollParams, read func(ws watchSet) (answer, error)) {
 	ctx := r.Context()
@@ -90,7 +90,6 @@ func (a *api) poll(w http.ResponseWriter, r *http.Request, p pollParams, read fu
 	final := !p.block
 	for {
 		ws := newWatchSet()
-		ws.Add(a.store.AbandonCh())
 		ws.Add(shutdown)
 		ans, err := read(ws)
 		if err != nil {
@@ -109,9 +108,9 @@ func (a *api) poll(w http.ResponseWriter, r *http.Request, p pollParams, read fu
 			a.send(w, ans) // the timeout: answer with what there is
 			return
 		}
-		// Something changed: read again. After a shutdown or an abandoned
-		// store the channels stay closed, so read once more and answer.
-		final = closed(shutdown) || closed(a.store.AbandonCh())
+		// Something changed: read again. After a shutdown the channel
+		// stays closed, so read once more and answer.
+		final = closed(shutdown)
 	}
 }
 

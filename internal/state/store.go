@@ -17,7 +17,6 @@ package state
 import (
 	"errors"
 	"fmt"
-	"sync"
 
 	memdb "github.com/hashicorp/go-memdb"
 )
@@ -48,9 +47,6 @@ type Store struct {
 	latest    uint64 // the index of the latest write
 	lastEvent uint64 // the Index of the latest event
 	events    int    // rows in the events table
-
-	abandonOnce sync.Once
-	abandonCh   chan struct{}
 }
 
 // indexEntry is a row of the index table.
@@ -77,7 +73,7 @@ func NewWithLimits(l Limits) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: build the schema: %w", err)
 	}
-	return &Store{db: db, limits: l, abandonCh: make(chan struct{})}, nil
+	return &Store{db: db, limits: l}, nil
 }
 
 // Index returns the latest modify index of table (one of the Table*
@@ -92,14 +88,6 @@ func (s *Store) Index(table string) uint64 {
 	}
 	return raw.(*indexEntry).Value
 }
-
-// Abandon tells the store's long-poll readers that this store is being
-// replaced: the channel of AbandonCh is closed. Calling it again is a no-op.
-func (s *Store) Abandon() { s.abandonOnce.Do(func() { close(s.abandonCh) }) }
-
-// AbandonCh is closed by Abandon; blocking readers add it to their watch
-// set so they wake when the store they read is given up.
-func (s *Store) AbandonCh() <-chan struct{} { return s.abandonCh }
 
 // nextIndex is the index a write transaction gives its changes. Only call
 // it inside a write transaction.

@@ -174,17 +174,3 @@ func TestBlockedReaderWakes(t *testing.T) {
 		t.Errorf("woken reader saw state %q, want %q", f.State, FabricSyncing)
 	}
 }
-
-func TestAbandon(t *testing.T) {
-	s := newStore(t)
-	ws := memdb.NewWatchSet()
-	ws.Add(s.AbandonCh())
-	if firedYet(ws) {
-		t.Fatal("abandoned before Abandon")
-	}
-	s.Abandon()
-	s.Abandon() // twice is fine
-	if !fired(ws) {
-		t.Fatal("Abandon did not wake the watcher")
-	}
-}
