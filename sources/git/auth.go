@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -128,7 +129,9 @@ func (r *Repo) sshHostPort() string {
 	if port == 0 {
 		port = 22
 	}
-	return net.JoinHostPort(r.endpoint.Host, strconv.Itoa(port))
+	// go-git keeps an IPv6 host in brackets; JoinHostPort adds them again.
+	host := strings.TrimSuffix(strings.TrimPrefix(r.endpoint.Host, "["), "]")
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // sshTimeout bounds go-git's ssh dial, which does not follow the operation's

@@ -3,7 +3,6 @@ package git
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	gogit "github.com/go-git/go-git/v5"
@@ -147,23 +146,6 @@ func classify(err error) Kind {
 		}
 	}
 	return KindTransient
-}
-
-// redactURL returns the remote URL without userinfo, for messages, logs and
-// metric labels. The scp-like form user@host:path loses its user.
-func redactURL(raw string) string {
-	if !strings.Contains(raw, "://") {
-		if at := strings.Index(raw, "@"); at >= 0 && at < strings.Index(raw, ":") {
-			return raw[at+1:]
-		}
-		return raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User = nil
-	return u.String()
 }
 
 // scrub removes every occurrence of the secrets from s: go-git's messages

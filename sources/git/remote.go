@@ -25,7 +25,7 @@ func (r *Repo) RemoteHead(ctx context.Context) (plumbing.Hash, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	// A remote on a throwaway store: listing needs no clone and no lock.
-	remote := gogit.NewRemote(memory.NewStorage(), &gitconfig.RemoteConfig{Name: remoteName, URLs: []string{r.o.URL}})
+	remote := gogit.NewRemote(memory.NewStorage(), &gitconfig.RemoteConfig{Name: remoteName, URLs: []string{r.gitURL}})
 	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: c.method, PeelingOption: gogit.IgnorePeeled})
 	h := plumbing.ZeroHash
 	if err == nil {

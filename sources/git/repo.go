@@ -27,6 +27,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/fgdproject/fgd/internal/config"
+	"github.com/fgdproject/fgd/internal/giturl"
 )
 
 // Defaults for zero Options fields.
@@ -66,6 +67,22 @@ type Options struct {
 	Clock func() time.Time
 }
 
+// Endpoint parses a remote URL as every part of fgd does (giturl.Parse) and
+// returns go-git's endpoint for it, parsed from the form go-git reads alike
+// (giturl.URL.GoGit): the source gives go-git that form everywhere.
+func Endpoint(raw string) (giturl.URL, *transport.Endpoint, error) {
+	u, err := giturl.Parse(raw)
+	if err != nil {
+		return giturl.URL{}, nil, fmt.Errorf("git: the remote URL %w", err)
+	}
+	ep, err := transport.NewEndpoint(u.GoGit())
+	if err != nil {
+		// The parser's message may quote the URL, with its userinfo.
+		return giturl.URL{}, nil, fmt.Errorf("git: %s is not a usable remote URL", u.WithoutUser())
+	}
+	return u, ep, nil
+}
+
 // DirFor returns the clone directory of (url, branch) below the state
 // directory: <stateDir>/git/<first 16 hex digits of sha256(url "\n" branch)>.
 func DirFor(stateDir, url, branch string) string {
@@ -80,6 +97,7 @@ type Repo struct {
 	o        Options // its Auth, Timeout and Author as opened; settings holds the current ones
 	settings atomic.Pointer[Settings]
 	remote   string // URL without userinfo: messages, logs, metric labels
+	gitURL   string // the URL as go-git is given it (giturl.URL.GoGit)
 	endpoint *transport.Endpoint
 	log      *slog.Logger
 	now      func() time.Time
@@ -117,10 +135,15 @@ func Open(o Options) (*Repo, error) {
 	if !plumbing.NewBranchReferenceName(o.Branch).IsBranch() || plumbing.ReferenceName("refs/heads/"+o.Branch).Validate() != nil {
 		return nil, fmt.Errorf("git: %q is not a valid branch name", o.Branch)
 	}
+	u, ep, err := Endpoint(o.URL)
+	if err != nil {
+		return nil, err
+	}
 	o.Timeout, o.Author = withDefaults(o.Timeout, o.Author)
 	r := &Repo{
 		o:       o,
-		remote:  redactURL(o.URL),
+		remote:  u.WithoutUser(),
+		gitURL:  u.GoGit(),
 		log:     o.Logger,
 		now:     o.Clock,
 		work:    make(chan struct{}, 1),
@@ -133,11 +156,6 @@ func Open(o Options) (*Repo, error) {
 	}
 	if r.now == nil {
 		r.now = time.Now
-	}
-	ep, err := transport.NewEndpoint(o.URL)
-	if err != nil {
-		// The parser's message may quote the URL, with its userinfo.
-		return nil, fmt.Errorf("git: %s is not a usable remote URL", r.remote)
 	}
 	r.endpoint = ep
 	r.log = r.log.With("remote", r.remote, "branch", o.Branch)

@@ -61,7 +61,7 @@ func (r *Repo) openExisting() error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", r.gitDir(), err)
 	}
-	if urls := rc.Config().URLs; len(urls) != 1 || urls[0] != r.o.URL {
+	if urls := rc.Config().URLs; len(urls) != 1 || urls[0] != r.gitURL {
 		return fmt.Errorf("%s is a clone of another remote", r.gitDir())
 	}
 	// go-git rewrites a ref file in place (truncate, then write): a crash
@@ -146,7 +146,7 @@ func (r *Repo) ensureClone() (created bool, err error) {
 	}
 	_, err = repo.CreateRemote(&gitconfig.RemoteConfig{
 		Name:  remoteName,
-		URLs:  []string{r.o.URL},
+		URLs:  []string{r.gitURL},
 		Fetch: []gitconfig.RefSpec{r.fetchSpec()},
 	})
 	if err != nil {
