@@ -8,13 +8,15 @@ import (
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/fgdproject/fgd/sources/git/gitwrite"
 )
 
 var (
 	// ErrPushRejected is returned by Push when the remote branch moved since
 	// the last Update (a non-fast-forward): Update again, redo the change and
 	// push again. fgd never forces.
-	ErrPushRejected = errors.New("push rejected: the remote branch has commits that are not in the local clone (non-fast-forward)")
+	ErrPushRejected = gitwrite.ErrRejected
 	// ErrUnknownBase is returned by ChangedPaths when a commit is not in the
 	// local (shallow) clone, so the changes cannot be computed: wake every
 	// fabric of the repository.

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	gogit "github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/fgdproject/fgd/sources/git/gitwrite"
 )
 
 // RemoteHead asks the remote for the head of the branch: one ref
@@ -89,48 +90,18 @@ func (r *Repo) fetchDepth(ctx context.Context, depth int) (plumbing.Hash, error)
 	return h, nil
 }
 
-// push sends the local branch to the remote branch; never forced. Callers
-// hold r.mu.
+// push sends the local branch to the remote branch (gitwrite.Push: a
+// compare-and-swap on remoteHead, never forced). Callers hold r.mu.
 func (r *Repo) push(ctx context.Context, remoteHead plumbing.Hash) error {
 	c, err := r.credentials()
 	if err == nil {
 		pctx, cancel := context.WithTimeout(ctx, c.timeout)
-		err = r.repo.PushContext(pctx, &gogit.PushOptions{
-			RemoteName: remoteName,
-			RefSpecs:   []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("%s:%s", r.branchRef(), r.branchRef()))},
-			Auth:       c.method,
-			// Refused by the remote when the branch moved since the check.
-			RequireRemoteRefs: []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("%s:%s", remoteHead, r.branchRef()))},
-		})
+		err = gitwrite.Push(pctx, r.repo, remoteName, r.branchRef(), remoteHead, c.method)
 		err = timeoutError(pctx, err, c.timeout)
 		cancel()
-		if errors.Is(err, gogit.NoErrAlreadyUpToDate) {
-			err = nil
-		}
-		if isRejection(err) {
-			err = fmt.Errorf("%w: %s", ErrPushRejected, scrub(err.Error(), c.secrets...))
-		}
 	}
 	r.o.Metrics.observe(r.remote, OpPush, err)
 	return r.wrap(OpPush, err, c)
-}
-
-// isRejection tells a refused non-fast-forward from other push failures, by
-// go-git's and git-receive-pack's words.
-func isRejection(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, gogit.ErrForceNeeded) {
-		return true
-	}
-	msg := err.Error()
-	for _, s := range []string{"non-fast-forward", "fetch first", "required to be", "failed to lock", "stale info", "cannot lock ref", "failed to update ref"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // timeoutError names the timeout when the operation ran out of time.

@@ -3,7 +3,8 @@
 // fabric whose FGD is a path in it: a cheap remote-head check (one ref
 // advertisement) comes before any fetch, fetches are shallow and of the one
 // branch, the working tree is reset to the fetched head on every Update, and
-// Commit and Push write back one commit per change, never forcing. The
+// Commit and Push write back one commit per change, never forcing (the
+// writing itself is package gitwrite's; this package holds the clone). The
 // working tree is read and written through go-git's object store, not its
 // worktree, which is several times slower at checkout. A Poller checks the
 // head at an interval and wakes only the fabrics whose path a change touched.

@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/hiddeco/sshsig"
 
 	"github.com/fgdproject/fgd/internal/config"
+	"github.com/fgdproject/fgd/sources/git/gitwrite"
 )
 
 // maxTrustFile bounds a trust file: a keyring of a few hundred keys fits,
@@ -23,7 +22,7 @@ import (
 const maxTrustFile = 4 << 20
 
 // sshNamespace is the namespace of git's ssh signatures (gpg.format=ssh).
-const sshNamespace = "git"
+const sshNamespace = gitwrite.SSHNamespace
 
 // trust is the set of keys a source trusts, read from its files for one
 // verification: a key added or removed takes effect on the next one.
@@ -130,7 +129,7 @@ func (t *trust) verifyCommit(c *object.Commit) (string, error) {
 	case strings.Count(sig, "-----BEGIN ") > 1:
 		return fail("several signatures", "it carries more than one signature block")
 	}
-	payload, err := signedPayload(c)
+	payload, err := gitwrite.SignedPayload(c)
 	if err != nil {
 		return "", err
 	}
@@ -138,21 +137,6 @@ func (t *trust) verifyCommit(c *object.Commit) (string, error) {
 		return t.verifySSH(c, payload, fail)
 	}
 	return t.verifyPGP(payload, sig, fail)
-}
-
-// signedPayload is what a commit's signature is over: the encoded commit
-// without its signature headers, byte for byte as stored.
-func signedPayload(c *object.Commit) ([]byte, error) {
-	obj := &plumbing.MemoryObject{}
-	if err := c.EncodeWithoutSignature(obj); err != nil {
-		return nil, fmt.Errorf("git: encode commit %s: %w", c.Hash, err)
-	}
-	rd, err := obj.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	return io.ReadAll(rd)
 }
 
 func (t *trust) verifyPGP(payload []byte, sig string, fail func(string, string) (string, error)) (string, error) {
