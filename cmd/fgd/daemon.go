@@ -165,18 +165,16 @@ func (d *daemon) specs(cfg *config.Config) ([]reconciler.FabricSpec, error) {
 		switch {
 		case f.Source.Dir != nil:
 			src := *f.Source.Dir
-			spec.Root = src.Path
-			spec.Settle = src.Debounce
-			log := d.log.With("fabric", f.Name)
-			spec.NewSource = func(trigger func(reconciler.Trigger), _ func(error)) (reconciler.Source, error) {
-				return dir.New(src.Path, func(reason string) {
-					trigger(reconciler.Trigger{Kind: reason})
-				}, dir.Options{Debounce: src.Debounce, Rescan: src.RescanInterval, Logger: log, Hub: d.dirs})
-			}
+			spec.Root, spec.Settle = src.Path, src.Debounce
+			spec.NewSource, err = dir.NewFabricSource(src.Path,
+				dir.Options{Debounce: src.Debounce, Rescan: src.RescanInterval, Logger: d.log.With("fabric", f.Name), Hub: d.dirs})
 		case f.Source.Git != nil:
-			if err := d.git.Spec(&spec, f.Source.Git); err != nil {
-				return nil, err
+			if spec.Git, err = d.git.GitSpec(f.Source.Git); err == nil {
+				spec.NewSource, err = d.git.NewFabricSource(f.Source.Git)
 			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fabric %s: %w", f.Name, err)
 		}
 		withSinkWatches(&spec, d.log.With("fabric", f.Name))
 		out = append(out, spec)

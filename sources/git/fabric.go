@@ -141,25 +141,37 @@ func (h *Hub) Kick(url, branch string) {
 	}
 }
 
-// Spec fills in the git side of a fabric's reconciler spec.
-func (h *Hub) Spec(spec *reconciler.FabricSpec, src *config.GitSource) error {
+// GitSpec returns the git side of a fabric whose source is src (the
+// reconciler's FabricSpec.Git): its FGD's path in the shared clone of src's
+// repository, which it opens on first use.
+func (h *Hub) GitSpec(src *config.GitSource) (*reconciler.GitSpec, error) {
 	e, err := h.entry(src)
 	if err != nil {
-		return fmt.Errorf("fabric %s: %w", spec.Name, err)
+		return nil, err
 	}
-	spec.Git = &reconciler.GitSpec{
+	return &reconciler.GitSpec{
 		Repo: gitRepo{e.repo},
 		Path: src.Path,
 		Push: src.Push,
 		Pushed: func(rev string) {
 			e.repo.Seen(plumbing.NewHash(rev))
 		},
+	}, nil
+}
+
+// NewFabricSource returns the constructor of the source of a fabric whose
+// source is src (the reconciler's FabricSpec.NewSource): it subscribes the
+// fabric to the poller of src's repository, which it opens on first use.
+// The dir source offers the same (dir.NewFabricSource).
+func (h *Hub) NewFabricSource(src *config.GitSource) (func(trigger func(reconciler.Trigger), report func(error)) (reconciler.Source, error), error) {
+	e, err := h.entry(src)
+	if err != nil {
+		return nil, err
 	}
 	sub := src.Path
-	spec.NewSource = func(trigger func(reconciler.Trigger), report func(error)) (reconciler.Source, error) {
+	return func(trigger func(reconciler.Trigger), report func(error)) (reconciler.Source, error) {
 		return &gitSource{hub: h, entry: e, sub: sub, trigger: trigger, report: report}, nil
-	}
-	return nil
+	}, nil
 }
 
 // gitSource subscribes a fabric to its repository's poller for as long as

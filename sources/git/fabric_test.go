@@ -71,7 +71,7 @@ func (d *daemon) gitSpec(name string, src config.GitSource) reconciler.FabricSpe
 	src.Push = true
 	src.Author = config.Author{Name: "fgd", Email: "fgd@example.invalid"}
 	spec := reconciler.FabricSpec{Name: name, Hash: name + src.URL + src.Path}
-	if err := d.hub.Spec(&spec, &src); err != nil {
+	if err := fillGitSpec(d.hub, &spec, &src); err != nil {
 		d.t.Fatal(err)
 	}
 	return spec

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/testutil/testlog"
+	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/sources/git"
 	"github.com/fgdproject/fgd/sources/git/gittest"
 )
@@ -138,4 +139,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// fillGitSpec fills in the git side of a fabric's spec from its source, as
+// the daemon does.
+func fillGitSpec(h *git.Hub, spec *reconciler.FabricSpec, src *config.GitSource) error {
+	var err error
+	if spec.Git, err = h.GitSpec(src); err == nil {
+		spec.NewSource, err = h.NewFabricSource(src)
+	}
+	return err
 }

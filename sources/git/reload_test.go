@@ -27,7 +27,7 @@ func TestReloadChangesRepositorySettings(t *testing.T) {
 		t.Helper()
 		src.URL, src.Branch, src.Path, src.Push = srv.URL("fabric.git"), "main", "fgd", true
 		s := reconciler.FabricSpec{Name: "dc1", Hash: hash}
-		if err := d.hub.Spec(&s, &src); err != nil {
+		if err := fillGitSpec(d.hub, &s, &src); err != nil {
 			t.Fatal(err)
 		}
 		return s

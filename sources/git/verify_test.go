@@ -56,7 +56,7 @@ func (s *signedFabric) start(src config.GitSource) {
 		hash += "-verify-" + src.Verify.Mode
 	}
 	spec := reconciler.FabricSpec{Name: "dc1", Hash: hash}
-	if err := s.d.hub.Spec(&spec, &src); err != nil {
+	if err := fillGitSpec(s.d.hub, &spec, &src); err != nil {
 		s.t.Fatal(err)
 	}
 	p, err := directory.New(directory.Options{Path: s.out, Prune: true})

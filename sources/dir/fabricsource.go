@@ -1,0 +1,24 @@
+package dir
+
+import (
+	"errors"
+
+	"github.com/fgdproject/fgd/reconciler"
+)
+
+// NewFabricSource returns the constructor of the source of a fabric whose
+// FGD is root (the reconciler's FabricSpec.NewSource): a Watcher whose
+// triggers reach the reconciler named by their reason. The git source
+// offers the same (git.Hub.NewFabricSource).
+func NewFabricSource(root string, opts Options) (func(trigger func(reconciler.Trigger), report func(error)) (reconciler.Source, error), error) {
+	if root == "" {
+		return nil, errors.New("dir source: the FGD path is empty (source.dir.path in the config)")
+	}
+	return func(trigger func(reconciler.Trigger), _ func(error)) (reconciler.Source, error) {
+		w, err := New(root, func(reason string) { trigger(reconciler.Trigger{Kind: reason}) }, opts)
+		if err != nil {
+			return nil, err
+		}
+		return w, nil
+	}, nil
+}
