@@ -51,11 +51,12 @@ test-browser:
 	$(GO) test -run 'TestStatusPageInBrowser|TestFabricPageWiringInBrowser' -count=1 ./cmd/fgd
 
 # The fuzz targets: the YAML pipeline (parse, validate, normalize), the
-# config parser, the webhook payload parsers and whole webhook requests, and
-# the commit signatures a git remote serves.
+# config parser, the git remote URL parser, the webhook payload parsers and
+# whole webhook requests, and the commit signatures a git remote serves.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPipeline$$' -fuzztime $(FUZZTIME) ./internal/resource
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME_SHORT) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME_SHORT) ./internal/giturl
 	$(GO) test -run '^$$' -fuzz '^FuzzHookPayload$$' -fuzztime $(FUZZTIME_SHORT) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzHookRequest$$' -fuzztime $(FUZZTIME_SHORT) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifySignature$$' -fuzztime $(FUZZTIME_SHORT) ./sources/git

@@ -167,18 +167,33 @@ func (g URL) WithoutUser() string {
 }
 
 // GoGit returns the URL in a form go-git's endpoint parser reads as Parse
-// does. It is the URL as written, except for the scp-like form with an IPv6
-// host, which go-git cannot split: it becomes ssh://user@[host]/path (the
-// path made absolute, which the hosting servers resolve alike).
+// does. It is the URL as written, except for the scp-like forms go-git
+// misreads: an IPv6 host, which it cannot split, and a path that starts
+// with digits and a colon, which it takes for a port. Those become
+// ssh://user@host/path (the path made absolute, which the hosting servers
+// resolve alike).
 func (g URL) GoGit() string {
-	if !g.SCP || !strings.Contains(g.Host, ":") {
+	if !g.SCP || !strings.Contains(g.Host, ":") && !digitsColon(g.Path) {
 		return g.raw
 	}
-	u := url.URL{Scheme: "ssh", Host: "[" + g.Host + "]", Path: "/" + strings.TrimPrefix(g.Path, "/")}
+	host := g.Host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	u := url.URL{Scheme: "ssh", Host: host, Path: "/" + strings.TrimPrefix(g.Path, "/")}
 	if g.User != "" {
 		u.User = url.User(g.User)
 	}
 	return u.String()
+}
+
+// digitsColon reports whether p starts with 1 to 5 digits and a colon.
+func digitsColon(p string) bool {
+	i := strings.IndexByte(p, ':')
+	if i < 1 || i > 5 {
+		return false
+	}
+	return !strings.ContainsFunc(p[:i], func(r rune) bool { return r < '0' || r > '9' })
 }
 
 // Key returns the identity of the repository, for telling whether two URLs

@@ -1,6 +1,7 @@
 package giturl
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -25,6 +26,7 @@ var cases = []struct {
 	{"git@Git.Example:org/repo.git/", URL{Scheme: "ssh", User: "git", Host: "git.example", Path: "org/repo.git/", SCP: true}, "git.example/org/repo"},
 	{"git.example:org/repo", URL{Scheme: "ssh", Host: "git.example", Path: "org/repo", SCP: true}, "git.example/org/repo"},
 	{"git@10.0.0.1:2222/org/repo", URL{Scheme: "ssh", User: "git", Host: "10.0.0.1", Path: "2222/org/repo", SCP: true}, "10.0.0.1/2222/org/repo"},
+	{"git@git.example:22:org/repo", URL{Scheme: "ssh", User: "git", Host: "git.example", Path: "22:org/repo", SCP: true}, "git.example/22:org/repo"},
 	{"file:///srv/git/Repo.git", URL{Scheme: "file", Path: "/srv/git/Repo.git"}, "file:///srv/git/Repo"},
 	{"file://localhost/srv/git/Repo/", URL{Scheme: "file", Path: "/srv/git/Repo/"}, "file:///srv/git/Repo"},
 	{"/srv/git/repo.git", URL{Scheme: "file", Path: "/srv/git/repo.git", Local: true}, "file:///srv/git/repo"},
@@ -107,17 +109,24 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		u, err := Parse(raw)
 		if err != nil {
+			// An error names the URL without its password.
+			if pu, perr := url.Parse(raw); perr == nil && pu.User != nil {
+				if pw, ok := pu.User.Password(); ok && len(pw) >= 3 && strings.Contains(err.Error(), ":"+pw+"@") {
+					t.Fatalf("Parse(%q): the error shows the password: %v", raw, err)
+				}
+			}
 			return
 		}
 		if u.Key() != Key(raw) {
 			t.Fatalf("Key(%q) is not stable", raw)
 		}
-		if u.HasPassword && strings.Contains(u.Redacted(), ":"+u.Password+"@") && u.Password != "" {
+		if u.HasPassword && len(u.Password) >= 3 && strings.Contains(u.Redacted(), ":"+u.Password+"@") {
 			t.Fatalf("Redacted(%q) = %q shows the password", raw, u.Redacted())
 		}
-		// What GoGit rewrites parses back to the same repository.
-		if k := Key(u.GoGit()); k != u.Key() && !u.SCP {
-			t.Fatalf("GoGit(%q) = %q names another repository", raw, u.GoGit())
+		// What GoGit gives go-git reads back as the same host, user and port.
+		g, err := Parse(u.GoGit())
+		if err != nil || g.Host != u.Host || g.User != u.User || g.Port != u.Port {
+			t.Fatalf("GoGit(%q) = %q reads as %+v, %v; want %+v", raw, u.GoGit(), g, err, u)
 		}
 	})
 }
