@@ -9,8 +9,9 @@ import (
 // gitURL checks a git remote URL and returns its transport ("https", "http",
 // "ssh" or "file") and host, or "" when the URL is unusable. The URL is read
 // by giturl.Parse, as the git source and the webhooks read it; this adds
-// fgd's policy: the transports go-git serves, no local paths, and no
-// password in the URL (credentials belong in auth.password_file). Messages
+// fgd's policy: the transports go-git serves (and ssh not to an IPv6
+// address, which go-git cannot dial), no local paths, and no password in
+// the URL (credentials belong in auth.password_file). Messages
 // show the URL with any password redacted.
 func (v *validator) gitURL(p, raw string) (scheme, host string) {
 	if strings.TrimSpace(raw) == "" {
@@ -27,6 +28,9 @@ func (v *validator) gitURL(p, raw string) (scheme, host string) {
 		v.add(p, "%q is neither a URL (https://, ssh://, file://) nor scp-like git@host:org/repo: write a local repository as file://%s", clip(raw), clip(raw))
 	case u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "ssh" && u.Scheme != "file":
 		v.add(p, "scheme %q is not supported: use https://, http://, ssh://, file:// or the scp-like git@host:org/repo", clip(u.Scheme))
+	case u.Scheme == "ssh" && strings.Contains(u.Host, ":"):
+		// go-git brackets the address twice when it dials ssh.
+		v.add(p, "%s: fgd's git client cannot reach an IPv6 address over ssh: use a host name that resolves to it, or https://", clip(u.Redacted()))
 	default:
 		return u.Scheme, u.Host
 	}

@@ -275,6 +275,17 @@ fabrics:
         url: git@git.example:org/fabric.git
         auth: {ssh_key_file: ok.token, known_hosts_file: known_hosts}
 `},
+		{name: "ipv6 addresses: read alike in every form, refused over ssh only", yaml: `
+fabrics:
+  - name: dc1
+    source:
+      git:
+        url: git@[::1]:org/fabric.git
+        auth: {ssh_key_file: ok.token, known_hosts_file: known_hosts}
+  - name: dc2
+    source:
+      git: {url: "http://[::1]:8080/org/fabric.git"}
+`, want: []wantErr{{5, "fabrics[0].source.git.url", []string{"[::1]:org/fabric.git", "cannot reach an IPv6 address over ssh", "host name"}}}},
 		{name: "ssh url without host key check", yaml: `
 fabrics:
   - name: dc1
