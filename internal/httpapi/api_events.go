@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // events serves GET /api/v1/events: the store's events as server-sent
@@ -31,23 +33,11 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ caller) {
 		return
 	}
 	defer a.s.streams.give()
-	latest, err := a.latestEvent()
+	after, reset, err := a.startPoint(after, given)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "reading the events failed: "+err.Error(), "see the daemon's log; retry")
 		return
 	}
-	reset := ""
-	switch {
-	case !given:
-		after = latest
-	case after > latest:
-		// An id from before the daemon restarted (event ids live in
-		// memory and start again at 1): send the whole ring, after
-		// saying so, rather than wait for ids that came and went.
-		reset = fmt.Sprintf("event: events_reset\ndata: {\"last_event_id\":%d,\"latest\":%d}\n\n", after, latest)
-		after = 0
-	}
-	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -55,20 +45,55 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ caller) {
 	h.Set("X-Accel-Buffering", "no") // a reverse proxy must not hold events back
 	w.WriteHeader(http.StatusOK)
 
-	ctx := r.Context()
-	shutdown := a.shuttingDown()
-	// write sends one chunk and flushes it, within the write timeout: a
-	// client that stops reading is dropped, not waited for.
-	write := func(s string) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(a.s.writeTimeout))
-		if _, err := fmt.Fprint(w, s); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
-	if !write(": fgd events\n\n" + reset) {
+	s := sseWriter{w: w, rc: http.NewResponseController(w), timeout: a.s.writeTimeout}
+	if !s.write(": fgd events\n\n" + reset) {
 		return
 	}
+	a.streamEvents(r.Context(), s, after)
+}
+
+// startPoint returns the index after which the stream starts, given the
+// client's resume point, and the events_reset event to send first (empty
+// when none is due).
+func (a *api) startPoint(after uint64, given bool) (uint64, string, error) {
+	latest, err := a.latestEvent()
+	if err != nil {
+		return 0, "", err
+	}
+	switch {
+	case !given:
+		return latest, "", nil
+	case after > latest:
+		// An id from before the daemon restarted (event ids live in
+		// memory and start again at 1): send the whole ring, after
+		// saying so, rather than wait for ids that came and went.
+		return 0, fmt.Sprintf("event: events_reset\ndata: {\"last_event_id\":%d,\"latest\":%d}\n\n", after, latest), nil
+	}
+	return after, "", nil
+}
+
+// sseWriter writes the chunks of one event stream.
+type sseWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+// write sends one chunk and flushes it, within the write timeout: a client
+// that stops reading is dropped, not waited for. false ends the stream.
+func (s sseWriter) write(chunk string) bool {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
+	if _, err := fmt.Fprint(s.w, chunk); err != nil {
+		return false
+	}
+	return s.rc.Flush() == nil
+}
+
+// streamEvents sends the events after index after, batch by batch, and
+// then every new one as it comes, until the client goes or the server
+// shuts down.
+func (a *api) streamEvents(ctx context.Context, s sseWriter, after uint64) {
+	shutdown := a.shuttingDown()
 	for {
 		ws := newWatchSet()
 		ws.Add(shutdown)
@@ -77,41 +102,55 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ caller) {
 			a.logger.Error("event stream: reading the events failed; closing the stream", "err", err)
 			return
 		}
-		var b strings.Builder
-		if len(evs) > 0 && after > 0 && evs[0].Index > after+1 {
-			fmt.Fprintf(&b, "event: events_lost\ndata: {\"after\":%d,\"next\":%d,\"lost\":%d}\n\n", after, evs[0].Index, evs[0].Index-after-1)
-		}
-		for _, e := range evs {
-			data, err := json.Marshal(eventView(e))
-			if err != nil {
-				a.logger.Error("event stream: an event cannot be encoded; skipped", "index", e.Index, "type", e.Type, "err", err)
-				after = e.Index
-				continue
-			}
-			fmt.Fprintf(&b, "id: %d\nevent: %s\ndata: %s\n\n", e.Index, oneLine(e.Type), data)
-			after = e.Index
-		}
-		if b.Len() > 0 && !write(b.String()) {
+		var chunk string
+		chunk, after = a.eventChunk(evs, after)
+		if chunk != "" && !s.write(chunk) {
 			return
 		}
 		if len(evs) == eventBatch {
 			continue // more are waiting
 		}
-		if closed(shutdown) {
+		if closed(shutdown) || !a.awaitEvents(ctx, ws, s) {
 			return
 		}
-		wctx, cancel := context.WithTimeout(ctx, a.heartbeat)
-		err = ws.WatchCtx(wctx)
-		cancel()
-		switch {
-		case ctx.Err() != nil:
-			return // the client went away
-		case errors.Is(err, context.DeadlineExceeded):
-			if !write(": heartbeat\n\n") {
-				return
-			}
-		}
 	}
+}
+
+// eventChunk renders evs, read after index after, as server-sent events,
+// preceded by an events_lost event when the store dropped some the client
+// had not seen; it returns the text and the index of the last event.
+func (a *api) eventChunk(evs []*state.Event, after uint64) (string, uint64) {
+	var b strings.Builder
+	if len(evs) > 0 && after > 0 && evs[0].Index > after+1 {
+		fmt.Fprintf(&b, "event: events_lost\ndata: {\"after\":%d,\"next\":%d,\"lost\":%d}\n\n", after, evs[0].Index, evs[0].Index-after-1)
+	}
+	for _, e := range evs {
+		data, err := json.Marshal(eventView(e))
+		if err != nil {
+			a.logger.Error("event stream: an event cannot be encoded; skipped", "index", e.Index, "type", e.Type, "err", err)
+			after = e.Index
+			continue
+		}
+		fmt.Fprintf(&b, "id: %d\nevent: %s\ndata: %s\n\n", e.Index, oneLine(e.Type), data)
+		after = e.Index
+	}
+	return b.String(), after
+}
+
+// awaitEvents waits until ws fires, sending a heartbeat comment when none
+// has come within the heartbeat interval; false means the stream is over
+// (the client went away, or the heartbeat could not be sent).
+func (a *api) awaitEvents(ctx context.Context, ws watchSet, s sseWriter) bool {
+	wctx, cancel := context.WithTimeout(ctx, a.heartbeat)
+	err := ws.WatchCtx(wctx)
+	cancel()
+	switch {
+	case ctx.Err() != nil:
+		return false // the client went away
+	case errors.Is(err, context.DeadlineExceeded):
+		return s.write(": heartbeat\n\n")
+	}
+	return true
 }
 
 // resumePoint returns the index after which the stream starts: the
