@@ -12,7 +12,7 @@ LDFLAGS   := -s -w -X github.com/fgdproject/fgd/internal/buildinfo.Version=$(VER
 FUZZTIME  ?= 30s
 FUZZTIME_SHORT ?= 10s
 
-.PHONY: all build test test-short test-browser fuzz bench run vet fmt-check check-tools clean reliability reliability-short kubeapiserver
+.PHONY: all build test test-short test-browser fuzz bench run vet fmt-check shape check-tools clean reliability reliability-short kubeapiserver
 
 all: build
 
@@ -101,6 +101,11 @@ vet:
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# Every non-test function over 80 lines and Go file over 500 lines in the
+# module (tools/codeshape); fails when there is one.
+shape:
+	$(GO) run ./tools/codeshape
 
 # Runs the daemon on config.example.yaml: a fresh copy of the demo fabric
 # under .run/ (ignored by git), a generated API token, http://127.0.0.1:9477/.

@@ -1,0 +1,7 @@
+package clean
+
+func one() int { return 1 }
+
+func two() int {
+	return 2
+}
