@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/oklog/run"
 
+	"github.com/fgdproject/fgd/internal/audit"
 	"github.com/fgdproject/fgd/internal/buildinfo"
 	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/httpapi"
@@ -19,7 +21,6 @@ import (
 	"github.com/fgdproject/fgd/internal/sdnotify"
 	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/reconciler"
-	"log/slog"
 )
 
 // runOpts are the flags of fgd run.
@@ -94,32 +95,68 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runDaemon wires the long-lived actors into one run.Group: each one's
-// execute runs until its interrupt is called, and the first to return stops
-// them all.
+// runDaemon builds the daemon, then runs its long-lived actors in one
+// run.Group: each one's execute runs until its interrupt is called, and
+// the first to return stops them all. The audit logs are no actors: they
+// close only once every actor has returned, so the reconciler's last sync
+// and the server's last request are recorded in an open file.
 func runDaemon(cfg *config.Config, log *slog.Logger) error {
+	p, err := newParts(cfg, log)
+	if err != nil {
+		return err
+	}
+	// Fail before anything starts when the port is taken.
+	if err := p.srv.Listen(); err != nil {
+		return err
+	}
+	log.Info("fgd starting", "version", p.version, "config", cfg.File, "fabrics", len(cfg.Fabrics), "listen", p.srv.Addr().String())
+	closeAudit := p.runAudit()
+	var g run.Group
+	p.addActors(&g)
+	err = g.Run()
+	closeAudit()
+	log.Info("fgd stopped")
+	return err
+}
+
+// parts are what runDaemon builds before anything runs.
+type parts struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	version  string
+	rec      *reconciler.Reconciler
+	d        *daemon
+	srv      *httpapi.Server
+	notifier *sdnotify.Notifier
+	audit    *audit.Log
+	rejected *audit.Rejections
+}
+
+// newParts builds the daemon's parts from the config: the state store, the
+// audit logs, the reconciler, the reload path and the HTTP server.
+func newParts(cfg *config.Config, log *slog.Logger) (*parts, error) {
 	version, revision, _ := buildinfo.Info()
 	reg := httpapi.NewRegistry(version, revision)
 	registry, err := resource.NewRegistry()
 	if err != nil {
-		return fmt.Errorf("load the embedded CRD schemas: %w", err)
+		return nil, fmt.Errorf("load the embedded CRD schemas: %w", err)
 	}
 	store, err := state.New()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
-		return fmt.Errorf("state_dir %s: %w (create it, or fix state_dir in the config)", cfg.StateDir, err)
+		return nil, fmt.Errorf("state_dir %s: %w (create it, or fix state_dir in the config)", cfg.StateDir, err)
 	}
-	auditLog, rejected, err := openAudit(cfg, log)
-	if err != nil {
-		return err
+	p := &parts{cfg: cfg, log: log, version: version, notifier: sdnotify.New(log)}
+	if p.audit, p.rejected, err = openAudit(cfg, log); err != nil {
+		return nil, err
 	}
 	checkOpenFileLimit(cfg, log)
-	rec, err := reconciler.New(reconciler.Options{
+	p.rec, err = reconciler.New(reconciler.Options{
 		Store:              store,
 		StateDir:           cfg.StateDir,
-		OnSyncEnd:          auditSync(auditLog, log),
+		OnSyncEnd:          auditSync(p.audit, log),
 		Logger:             log,
 		Metrics:            reconciler.NewMetrics(reg),
 		Registry:           registry,
@@ -127,107 +164,115 @@ func runDaemon(cfg *config.Config, log *slog.Logger) error {
 		ShutdownTimeout:    cfg.ShutdownTimeout,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	notifier := sdnotify.New(log)
-	d := newDaemon(log, reg, rec, notifier, cfg)
-	d.audit = auditLog
-	srv := httpapi.New(httpapi.Options{
+	p.d = newDaemon(log, reg, p.rec, p.notifier, cfg)
+	p.d.audit = p.audit
+	p.srv = httpapi.New(httpapi.Options{
 		State:      store,
-		Controller: apiController{rec},
+		Controller: apiController{p.rec},
 		Tokens: httpapi.Tokens{OperatorFile: cfg.API.TokenFile, OperatorName: cfg.API.TokenName,
 			ReadFile: cfg.API.ReadTokenFile, ReadName: cfg.API.ReadTokenName},
-		Audit:           auditLog,
+		Audit:           p.audit,
 		Listen:          cfg.Listen,
 		Gatherer:        reg,
-		Readiness:       d.readiness,
-		Reload:          d.reload,
-		Notices:         notices(&d.notice, rec),
-		Hooks:           hookTarget{d},
+		Readiness:       p.d.readiness,
+		Reload:          p.d.reload,
+		Notices:         notices(&p.d.notice, p.rec),
+		Hooks:           hookTarget{p.d},
 		Registerer:      reg,
 		Logger:          log,
 		ShutdownTimeout: shutdownGrace,
-		Rejected:        rejected,
+		Rejected:        p.rejected,
 		MaxConnections:  cfg.API.MaxConnections,
 		MaxEventStreams: cfg.API.MaxEventStreams,
 		AllowedHosts:    cfg.API.AllowedHosts,
 	})
-	// Fail before anything starts when the port is taken.
-	if err := srv.Listen(); err != nil {
-		return err
-	}
-	log.Info("fgd starting", "version", version, "config", cfg.File, "fabrics", len(cfg.Fabrics), "listen", srv.Addr().String())
+	return p, nil
+}
 
-	var g run.Group
+// runAudit starts writing the rejected requests' records (one per caller
+// and minute) and returns the function that closes both audit logs, to be
+// called once nothing records any more: it writes the window still being
+// counted first.
+func (p *parts) runAudit() (closeAudit func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.rejected.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			p.log.Error("closing the audit log of rejected requests failed", "err", err)
+		}
+		if err := p.audit.Close(); err != nil {
+			p.log.Error("closing the audit log failed", "err", err)
+		}
+	}
+}
+
+// addActors adds the long-lived actors to g. They are all interrupted at
+// once when one returns; none of them depends on another still running.
+func (p *parts) addActors(g *run.Group) {
 	{
 		// Signals: SIGINT/SIGTERM end the group; everything else drains.
 		ctx, cancel := context.WithCancel(context.Background())
-		g.Add(func() error {
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-			defer signal.Stop(sig)
-			select {
-			case s := <-sig:
-				log.Info("received signal, shutting down", "signal", s.String(), "drain_timeout", cfg.ShutdownTimeout)
-				_ = notifier.Stopping()
-			case <-ctx.Done():
-			}
-			return nil
-		}, func(error) { cancel() })
+		g.Add(func() error { return p.awaitStop(ctx) }, func(error) { cancel() })
 	}
 	{
 		// The reconciler: fabric loops and their sources. On interrupt it
 		// stops taking triggers and lets running syncs finish within
-		// shutdown_timeout.
+		// shutdown_timeout; Run returns when they have.
 		ctx, cancel := context.WithCancel(context.Background())
-		g.Add(func() error { return rec.Run(ctx) }, func(error) { cancel() })
+		g.Add(func() error { return p.rec.Run(ctx) }, func(error) { cancel() })
 	}
 	{
 		// Start-up and reload: apply the first config (then READY=1), then
 		// reload on every SIGHUP through the same path as POST /-/reload.
 		ctx, cancel := context.WithCancel(context.Background())
-		g.Add(func() error {
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			if err := d.start(ctx); err != nil {
-				return fmt.Errorf("start fabrics: %w", err)
-			}
-			_ = notifier.Ready()
-			for {
-				select {
-				case <-hup:
-					log.Info("received SIGHUP, reloading the config")
-					_ = d.reload(ctx)
-				case <-ctx.Done():
-					return nil
-				}
-			}
-		}, func(error) { cancel() })
+		g.Add(func() error { return p.startAndReload(ctx) }, func(error) { cancel() })
 	}
 	{
 		ctx, cancel := context.WithCancel(context.Background())
-		g.Add(func() error { return srv.Run(ctx) }, func(error) { cancel() })
+		g.Add(func() error { return p.srv.Run(ctx) }, func(error) { cancel() })
 	}
 	{
 		ctx, cancel := context.WithCancel(context.Background())
-		g.Add(func() error { return notifier.RunWatchdog(ctx) }, func(error) { cancel() })
+		g.Add(func() error { return p.notifier.RunWatchdog(ctx) }, func(error) { cancel() })
 	}
-	{
-		// Rejected requests: one record per caller and minute, the last
-		// ones written when the daemon stops.
-		ctx, cancel := context.WithCancel(context.Background())
-		g.Add(func() error { return rejected.Run(ctx) }, func(error) { cancel() })
+}
+
+// awaitStop returns on SIGINT or SIGTERM (telling systemd fgd is
+// stopping), or when ctx is done.
+func (p *parts) awaitStop(ctx context.Context) error {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	select {
+	case s := <-sig:
+		p.log.Info("received signal, shutting down", "signal", s.String(), "drain_timeout", p.cfg.ShutdownTimeout)
+		_ = p.notifier.Stopping()
+	case <-ctx.Done():
 	}
-	{
-		// The audit log closes after everything else has stopped writing.
-		ctx, cancel := context.WithCancel(context.Background())
-		g.Add(func() error { return auditLog.Run(ctx) }, func(error) { cancel() })
+	return nil
+}
+
+// startAndReload applies the first config, tells systemd fgd is ready, and
+// then reloads on every SIGHUP until ctx is done.
+func (p *parts) startAndReload(ctx context.Context) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if err := p.d.start(ctx); err != nil {
+		return fmt.Errorf("start fabrics: %w", err)
 	}
-	err = g.Run()
-	// Rejections counted while the server shut down, after the last
-	// window was written.
-	rejected.Flush()
-	log.Info("fgd stopped")
-	return err
+	_ = p.notifier.Ready()
+	for {
+		select {
+		case <-hup:
+			p.log.Info("received SIGHUP, reloading the config")
+			_ = p.d.reload(ctx)
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }

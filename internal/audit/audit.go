@@ -7,7 +7,6 @@
 package audit
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -291,10 +290,4 @@ func (l *Log) rotated(i int) string {
 		return l.path
 	}
 	return l.path + "." + strconv.Itoa(i)
-}
-
-// Run keeps the log until ctx is done, then closes its file.
-func (l *Log) Run(ctx context.Context) error {
-	<-ctx.Done()
-	return l.Close()
 }

@@ -29,7 +29,7 @@ const (
 // Rejections aggregates rejected requests into one record per caller (the
 // source address without its port, and the actor) and minute, with their
 // count and reasons, written to its own log when the minute has passed or
-// on Close. However many requests a caller gets refused, it costs at most
+// when Run ends. However many requests a caller gets refused, it costs at most
 // one line a minute, and none of it reaches the operators' log.
 type Rejections struct {
 	log *Log
