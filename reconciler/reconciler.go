@@ -1,7 +1,9 @@
 // Package reconciler runs the per-fabric syncs: one at a time per fabric,
 // triggers coalesced into one follow-up, a bounded number across fabrics,
-// each sync walking the state machine of SPEC §4. It owns the Source
-// interface its fabrics' inputs implement.
+// each sync walking the state machine of SPEC §4 (ingestion, for a git
+// fabric commit and push, then the desired set applied to every sink). It
+// owns the interfaces of what it drives: Source (a fabric's input),
+// Repository and Worktree (a git fabric's working tree) and Sink.
 package reconciler
 
 import (
