@@ -451,7 +451,7 @@ func triggerKinds(ts []Trigger) string {
 		if i > 0 {
 			s += ","
 		}
-		s += t.Kind
+		s += string(t.Kind)
 	}
 	return s
 }

@@ -2,8 +2,9 @@
 // triggers coalesced into one follow-up, a bounded number across fabrics,
 // each sync walking the state machine of SPEC §4 (ingestion, for a git
 // fabric commit and push, then the desired set applied to every sink). It
-// owns the interfaces of what it drives: Source (a fabric's input),
-// Repository and Worktree (a git fabric's working tree) and Sink.
+// owns the interfaces of what it drives: Repository and Worktree (a git
+// fabric's working tree); the ports of a fabric's input and outputs,
+// Source and Sink, are in reconciler/contract.
 package reconciler
 
 import (
@@ -20,15 +21,12 @@ import (
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
-// Source watches a fabric's input and calls the trigger it was built with
-// whenever work may be waiting, and once (Kind "startup") as soon as it
-// watches, work or not: that trigger is the fabric's first sync, which sees
-// everything present at start. Run returns when ctx is done.
-type Source interface {
-	Run(ctx context.Context) error
-}
+// Source is contract.Source, kept under this name for the many callers
+// that build fabrics.
+type Source = contract.Source
 
 // FabricSpec is what the reconciler needs to know of one configured fabric.
 type FabricSpec struct {

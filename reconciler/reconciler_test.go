@@ -17,6 +17,7 @@ import (
 	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/internal/testutil/testdocs"
 	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 	"github.com/fgdproject/fgd/sources/dir"
 )
 
@@ -70,7 +71,7 @@ func dirSpec(name, root string) reconciler.FabricSpec {
 	return reconciler.FabricSpec{
 		Name: name, Root: root, Hash: name + root, Settle: 50 * time.Millisecond,
 		NewSource: func(trigger func(reconciler.Trigger), _ func(error)) (reconciler.Source, error) {
-			return dir.New(root, func(reason string) { trigger(reconciler.Trigger{Kind: reason}) },
+			return dir.New(root, func(reason string) { trigger(reconciler.Trigger{Kind: contract.TriggerKind(reason)}) },
 				dir.Options{Debounce: 50 * time.Millisecond, Rescan: time.Hour})
 		},
 	}

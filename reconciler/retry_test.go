@@ -33,7 +33,7 @@ func TestFailedSyncIsRetriedByItself(t *testing.T) {
 	last := h.fabric("lab").Last
 	var kinds []string
 	for _, tr := range last.Triggers {
-		kinds = append(kinds, tr.Kind)
+		kinds = append(kinds, string(tr.Kind))
 	}
 	if !slices.Contains(kinds, "retry") {
 		t.Errorf("the completing sync's triggers are %v, want a retry", kinds)

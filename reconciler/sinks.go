@@ -12,64 +12,14 @@ import (
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/state"
-)
-
-// Sink is one place a fabric's desired set is applied (SPEC §5). The
-// reconciler computes what changed since the sink last applied (from the
-// sink's inventory), guards prunes, retries, and keeps the inventory; the
-// sink only applies.
-type Sink interface {
-	Apply(ctx context.Context, req SinkRequest) (SinkOutcome, error)
-}
-
-// SinkRequest is what a sink is asked to do in one sync.
-type SinkRequest struct {
-	Fabric, Revision string
-	// Desired is the whole desired set, sorted by key.
-	Desired []*state.Resource
-	// Changes is the desired set against what fgd last applied to this
-	// sink; Delete is empty unless the sink prunes.
-	Changes state.Diff
-	// DetectOnly asks for a report of what would change and of drift,
-	// changing nothing.
-	DetectOnly bool
-}
-
-// SinkOutcome is what a sink did.
-type SinkOutcome struct {
-	// Drift lists what the sink holds that differs from what fgd applied.
-	Drift []string
-	// Output is the sink's (bounded, redacted) output, e.g. a command's.
-	Output string
-	// Objects is each resource's outcome, from a sink that reports per
-	// object (the kubernetes sink); nil from the others.
-	Objects []ObjectResult
-}
-
-// ObjectResult is what a sink did with one resource.
-type ObjectResult struct {
-	Key     string `json:"key"`
-	Outcome string `json:"outcome"`
-	// Message is the API server's, for a conflict (naming the other field
-	// manager and the fields) or a rejection.
-	Message string `json:"message,omitempty"`
-}
-
-// Per-object outcomes.
-const (
-	ObjectApplied   = "applied"
-	ObjectUnchanged = "unchanged"
-	ObjectDeleted   = "deleted"
-	ObjectDrift     = "drift"
-	ObjectConflict  = "conflict"
-	ObjectRejected  = "rejected"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // SinkSpec is one configured sink of a fabric.
 type SinkSpec struct {
 	// Name identifies the sink within its fabric ("directory-0", "exec-1").
 	Name       string
-	Sink       Sink
+	Sink       contract.Sink
 	Prune      bool
 	AllowEmpty bool
 	DetectOnly bool
@@ -85,11 +35,11 @@ type SinkStatus struct {
 	Drift    int    `json:"drift"`
 	// Conflicts and Rejected count the resources a per-object sink could
 	// not apply; Problems names them with the API server's message.
-	Conflicts int            `json:"conflicts,omitempty"`
-	Rejected  int            `json:"rejected,omitempty"`
-	Problems  []ObjectResult `json:"problems,omitempty"`
-	Error     string         `json:"error,omitempty"`
-	Output    string         `json:"output,omitempty"`
+	Conflicts int                     `json:"conflicts,omitempty"`
+	Rejected  int                     `json:"rejected,omitempty"`
+	Problems  []contract.ObjectResult `json:"problems,omitempty"`
+	Error     string                  `json:"error,omitempty"`
+	Output    string                  `json:"output,omitempty"`
 }
 
 // ErrEmptyDesiredSet refuses a prune that would delete everything.
@@ -102,13 +52,14 @@ func (r *Reconciler) reconcileStage(ctx context.Context, f *fabric, run *syncRun
 		return nil
 	}
 	_ = run.transition(StateReconciling)
-	desired, err := r.opts.Store.Desired(nil, f.spec.Name)
+	stored, err := r.opts.Store.Desired(nil, f.spec.Name)
 	if err != nil {
 		return err
 	}
-	if err := onlyFabricKinds(desired); err != nil {
+	if err := onlyFabricKinds(stored); err != nil {
 		return err
 	}
+	desired := resourcesOf(stored)
 	var errs []error
 	for _, s := range f.spec.Sinks {
 		st, err := r.applySink(ctx, f, run, s, desired)
@@ -120,7 +71,7 @@ func (r *Reconciler) reconcileStage(ctx context.Context, f *fabric, run *syncRun
 	return errors.Join(errs...)
 }
 
-func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s SinkSpec, desired []*state.Resource) (SinkStatus, error) {
+func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s SinkSpec, desired []contract.Resource) (SinkStatus, error) {
 	st := SinkStatus{Name: s.Name}
 	diff, err := r.opts.Store.Diff(f.spec.Name, s.Name)
 	if err != nil {
@@ -136,8 +87,8 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 		st.Error = err.Error()
 		return st, err
 	}
-	req := SinkRequest{Fabric: f.spec.Name, Revision: run.status().Revision, Desired: desired, Changes: diff, DetectOnly: s.DetectOnly}
-	var out SinkOutcome
+	req := contract.Request{Fabric: f.spec.Name, Revision: run.status().Revision, Desired: desired, Changes: changesOf(diff), DetectOnly: s.DetectOnly}
+	var out contract.Outcome
 	target := "sink:" + f.spec.Name + "/" + s.Name
 	err = resilience.Retry(ctx, r.opts.Backoff, func(ctx context.Context) error {
 		st.Attempts++
@@ -186,7 +137,7 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 
 // recordOutcomes keeps each resource's last outcome at a per-object sink
 // for the API's resource list.
-func (r *Reconciler) recordOutcomes(fabric, sink string, objs []ObjectResult) {
+func (r *Reconciler) recordOutcomes(fabric, sink string, objs []contract.ObjectResult) {
 	if r.opts.Store == nil {
 		return
 	}
@@ -201,18 +152,18 @@ func (r *Reconciler) recordOutcomes(fabric, sink string, objs []ObjectResult) {
 // countObjects takes the counts from a sink that reports what it did per
 // object: it may have applied more than fgd changed (drift it restored) or
 // less (resources the API server refused).
-func (st *SinkStatus) countObjects(objs []ObjectResult) {
+func (st *SinkStatus) countObjects(objs []contract.ObjectResult) {
 	st.Applied, st.Deleted = 0, 0
 	for _, o := range objs {
 		switch o.Outcome {
-		case ObjectApplied:
+		case contract.ObjectApplied:
 			st.Applied++
-		case ObjectDeleted:
+		case contract.ObjectDeleted:
 			st.Deleted++
-		case ObjectConflict:
+		case contract.ObjectConflict:
 			st.Conflicts++
 			st.Problems = append(st.Problems, o)
-		case ObjectRejected:
+		case contract.ObjectRejected:
 			st.Rejected++
 			st.Problems = append(st.Problems, o)
 		}

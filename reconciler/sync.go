@@ -10,6 +10,7 @@ import (
 
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // State is one step of a sync's state machine (SPEC §4).
@@ -31,13 +32,8 @@ const (
 // Terminal reports whether no transition can follow s.
 func (s State) Terminal() bool { return s == StateCompleted || s == StateFailed }
 
-// Trigger says why a sync was asked for.
-type Trigger struct {
-	// Kind is one of "startup", "fsnotify", "rescan", "poll", "webhook", "manual", "reload", "watch" (a sink saw its target changed by someone else).
-	Kind string `json:"kind"`
-	// Detail adds context, e.g. the file that changed or the caller's address.
-	Detail string `json:"detail,omitempty"`
-}
+// Trigger is contract.Trigger, kept under this name for its many callers.
+type Trigger = contract.Trigger
 
 // Transition records when a sync entered a state.
 type Transition struct {

@@ -49,7 +49,7 @@ func auditSync(log *audit.Log, logger *slog.Logger) func(reconciler.SyncStatus) 
 		}
 		var actors, details []string
 		for _, t := range st.Triggers {
-			actors = append(actors, t.Kind)
+			actors = append(actors, string(t.Kind))
 			if t.Detail != "" {
 				details = append(details, t.Detail)
 			}

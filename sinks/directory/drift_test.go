@@ -8,8 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 func TestDetectOnlyReportsDriftAndChangesNothing(t *testing.T) {
@@ -88,11 +87,11 @@ func TestDetectOnlyReportsDriftAndChangesNothing(t *testing.T) {
 			// The reconciler's view: drift is the hand edits and what the
 			// sink would publish, as an exec sink reports its pending
 			// changes.
-			var desired []*state.Resource
+			var desired []contract.Resource
 			for _, path := range slices.Sorted(maps.Keys(tc.desired)) {
-				desired = append(desired, &state.Resource{Key: "k/" + path, Path: "managed/" + path, Body: []byte(tc.desired[path])})
+				desired = append(desired, contract.Resource{Key: "k/" + path, Path: "managed/" + path, Body: []byte(tc.desired[path])})
 			}
-			out, err := NewSink(det).Apply(context.Background(), reconciler.SinkRequest{Revision: "r2", Desired: desired, DetectOnly: true})
+			out, err := NewSink(det).Apply(context.Background(), contract.Request{Revision: "r2", Desired: desired, DetectOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/fgdproject/fgd/internal/fgd"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // Sink adapts a Publisher to the reconciler: it publishes the whole desired
@@ -16,13 +16,13 @@ import (
 // edits and the files it would create, update or delete.
 type Sink struct{ p *Publisher }
 
-var _ reconciler.Sink = (*Sink)(nil)
+var _ contract.Sink = (*Sink)(nil)
 
 // NewSink returns the reconciler's view of p.
 func NewSink(p *Publisher) *Sink { return &Sink{p: p} }
 
 // Apply publishes req.Desired as the tree of req.Revision.
-func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconciler.SinkOutcome, error) {
+func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcome, error) {
 	manifests := make([]Manifest, len(req.Desired))
 	for i, r := range req.Desired {
 		manifests[i] = Manifest{
@@ -43,5 +43,5 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 		slices.Sort(drift)
 		drift = slices.Compact(drift)
 	}
-	return reconciler.SinkOutcome{Drift: drift}, err
+	return contract.Outcome{Drift: drift}, err
 }

@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/internal/testutil/kubetest"
 	"github.com/fgdproject/fgd/internal/testutil/testdocs"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // TestKubectlAgainstAPIServer runs the documented exec sink, the real kubectl applying server-side
@@ -26,12 +25,12 @@ func TestKubectlAgainstAPIServer(t *testing.T) {
 	s := NewSink(r)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	vpc := func(name string) *state.Resource {
-		return &state.Resource{Key: "vpc.githedgehog.com/VPC/" + ns + "/" + name, Body: []byte(testdocs.VPC(name))}
+	vpc := func(name string) contract.Resource {
+		return contract.Resource{Key: "vpc.githedgehog.com/VPC/" + ns + "/" + name, Body: []byte(testdocs.VPC(name))}
 	}
 	one, two := vpc("vpc-1"), vpc("vpc-2")
-	if out, err := s.Apply(ctx, reconciler.SinkRequest{Fabric: "lab", Desired: []*state.Resource{one, two},
-		Changes: state.Diff{Create: []*state.Resource{one, two}}}); err != nil {
+	if out, err := s.Apply(ctx, contract.Request{Fabric: "lab", Desired: []contract.Resource{one, two},
+		Changes: contract.Diff{Create: []contract.Resource{one, two}}}); err != nil {
 		t.Fatalf("apply: %v\n%s", err, out.Output)
 	}
 	names := func() string {
@@ -43,8 +42,8 @@ func TestKubectlAgainstAPIServer(t *testing.T) {
 	if m := srv.Kubectl(t, nil, "get", "vpc", "vpc-1", "-n", ns, "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}"); !strings.HasPrefix(m, "kubectl") {
 		t.Errorf("field manager %q, want kubectl's", m)
 	}
-	if out, err := s.Apply(ctx, reconciler.SinkRequest{Fabric: "lab", Desired: []*state.Resource{one},
-		Changes: state.Diff{Delete: []*state.InventoryItem{{Key: two.Key, Body: two.Body}}, Unchanged: 1}}); err != nil {
+	if out, err := s.Apply(ctx, contract.Request{Fabric: "lab", Desired: []contract.Resource{one},
+		Changes: contract.Diff{Delete: []contract.Resource{{Key: two.Key, Body: two.Body}}, Unchanged: 1}}); err != nil {
 		t.Fatalf("prune: %v\n%s", err, out.Output)
 	}
 	if got := names(); got != "vpc-1" {

@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // Sink adapts a Runner to the reconciler: the command gets the created and
@@ -15,15 +14,15 @@ import (
 // nothing.
 type Sink struct{ r *Runner }
 
-var _ reconciler.Sink = (*Sink)(nil)
+var _ contract.Sink = (*Sink)(nil)
 
 // NewSink returns the reconciler's view of r.
 func NewSink(r *Runner) *Sink { return &Sink{r: r} }
 
 // Apply runs the commands for req.Changes.
-func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconciler.SinkOutcome, error) {
+func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcome, error) {
 	var apply, prune [][]byte
-	for _, list := range [][]*state.Resource{req.Changes.Create, req.Changes.Update} {
+	for _, list := range [][]contract.Resource{req.Changes.Create, req.Changes.Update} {
 		for _, r := range list {
 			apply = append(apply, r.Body)
 		}
@@ -33,7 +32,7 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 	}
 	if req.DetectOnly {
 		var drift []string
-		for _, list := range [][]*state.Resource{req.Changes.Create, req.Changes.Update} {
+		for _, list := range [][]contract.Resource{req.Changes.Create, req.Changes.Update} {
 			for _, r := range list {
 				drift = append(drift, r.Key)
 			}
@@ -41,16 +40,16 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 		for _, it := range req.Changes.Delete {
 			drift = append(drift, it.Key)
 		}
-		return reconciler.SinkOutcome{Drift: drift}, nil
+		return contract.Outcome{Drift: drift}, nil
 	}
 	out := s.r.Apply(ctx, apply)
 	if out.Err != nil {
-		return reconciler.SinkOutcome{Output: out.Output}, fmt.Errorf("apply %d resources: %w", len(apply), out.Err)
+		return contract.Outcome{Output: out.Output}, fmt.Errorf("apply %d resources: %w", len(apply), out.Err)
 	}
 	p := s.r.Prune(ctx, prune)
 	output := out.Output + p.Output
 	if p.Err != nil {
-		return reconciler.SinkOutcome{Output: output}, fmt.Errorf("prune %d resources: %w", len(prune), p.Err)
+		return contract.Outcome{Output: output}, fmt.Errorf("prune %d resources: %w", len(prune), p.Err)
 	}
-	return reconciler.SinkOutcome{Output: output}, nil
+	return contract.Outcome{Output: output}, nil
 }

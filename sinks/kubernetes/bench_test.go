@@ -16,8 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 const benchObjects = 5000
@@ -31,7 +30,7 @@ func BenchmarkKube5000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		ctx := testCtx(b)
 		ns := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano()%1e6, i)
-		var desired []*state.Resource
+		var desired []contract.Resource
 		var stream strings.Builder
 		for j := range benchObjects {
 			doc := vpc(fmt.Sprintf("vpc-%d", j), fmt.Sprintf("10.%d.%d.0/24", j/256, j%256), 1000+j%3000)
@@ -88,12 +87,12 @@ func BenchmarkKube5000(b *testing.B) {
 
 // watching runs the sink's watches, each trigger followed by a sync, as the daemon does, and
 // returns once the watches have listed every kind.
-func watching(b *testing.B, ctx context.Context, s *Sink, desired []*state.Resource) (stop func()) {
+func watching(b *testing.B, ctx context.Context, s *Sink, desired []contract.Resource) (stop func()) {
 	wctx, cancel := context.WithCancel(ctx)
 	wake := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); _ = s.Watch(wctx, func(reconciler.Trigger) { poke(wake) }) }()
+	go func() { defer wg.Done(); _ = s.Watch(wctx, func(contract.Trigger) { poke(wake) }) }()
 	go func() {
 		defer wg.Done()
 		for {

@@ -13,7 +13,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/fgdproject/fgd/internal/resilience"
-	"github.com/fgdproject/fgd/internal/state"
+
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // TestErrorClassesOfAnswers: the classes of the answers a real API server gives only under load
@@ -63,7 +64,7 @@ func TestErrorClassesOfAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Apply(testCtx(t), firstApply([]*state.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), "default")}))
+			_, err = s.Apply(testCtx(t), firstApply([]contract.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), "default")}))
 			if resilience.ClassOf(err) != tc.class || resilience.AfterOf(err) != tc.after || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err %v: class %s after %s, want %s after %s mentioning %q", err, resilience.ClassOf(err),
 					resilience.AfterOf(err), tc.class, tc.after, tc.want)

@@ -5,8 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // TestDriftByAnotherManager changes a VPC's subnet with kubectl (another field manager): a
@@ -15,7 +14,7 @@ import (
 func TestDriftByAnotherManager(t *testing.T) {
 	srv := shared(t)
 	ctx, ns := testCtx(t), srv.Namespace(t)
-	desired := []*state.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns), resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1002), ns)}
+	desired := []contract.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns), resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1002), ns)}
 	apply := newSink(t, srv, "drift", ns, nil)
 	if _, err := apply.Apply(ctx, firstApply(desired)); err != nil {
 		t.Fatal(err)
@@ -44,7 +43,7 @@ func TestDriftByAnotherManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(out.Drift, []string{want}) || outcomes(out)[reconciler.ObjectApplied] != 1 {
+	if !slices.Equal(out.Drift, []string{want}) || outcomes(out)[contract.ObjectApplied] != 1 {
 		t.Errorf("apply: drift %q outcomes %v, want the drift restored by one apply", out.Drift, outcomes(out))
 	}
 	if got := subnet(t, srv, ns, "vpc-1"); got != "10.0.1.0/24" {
@@ -74,7 +73,7 @@ func subnet(t *testing.T, srv interface {
 func TestConflictReportedPerObject(t *testing.T) {
 	srv := shared(t)
 	ctx, ns := testCtx(t), srv.Namespace(t)
-	desired := []*state.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns), resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1002), ns)}
+	desired := []contract.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns), resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1002), ns)}
 	s := newSink(t, srv, "conflict", ns, func(o *Options) { o.ForceConflicts = false })
 	if _, err := s.Apply(ctx, firstApply(desired)); err != nil {
 		t.Fatal(err)
@@ -82,20 +81,20 @@ func TestConflictReportedPerObject(t *testing.T) {
 	other := strings.Replace(vpc("vpc-1", "10.7.7.0/24", 1001), "  name: vpc-1", "  name: vpc-1\n  namespace: "+ns, 1)
 	srv.Kubectl(t, []byte(other), "apply", "--server-side", "--force-conflicts", "--field-manager=night-shift", "-f", "-")
 
-	changed := []*state.Resource{desired[0], resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1022), ns)}
-	out, err := s.Apply(ctx, reconciler.SinkRequest{Fabric: "f", Desired: changed, Changes: state.Diff{Update: changed[1:]}})
+	changed := []contract.Resource{desired[0], resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1022), ns)}
+	out, err := s.Apply(ctx, contract.Request{Fabric: "f", Desired: changed, Changes: contract.Diff{Update: changed[1:]}})
 	if err != nil {
 		t.Fatalf("a conflict failed the sync: %v", err)
 	}
-	byKey := map[string]reconciler.ObjectResult{}
+	byKey := map[string]contract.ObjectResult{}
 	for _, o := range out.Objects {
 		byKey[o.Key] = o
 	}
 	c := byKey[desired[0].Key]
-	if c.Outcome != reconciler.ObjectConflict || !strings.Contains(c.Message, "night-shift") || !strings.Contains(c.Message, "subnet") {
+	if c.Outcome != contract.ObjectConflict || !strings.Contains(c.Message, "night-shift") || !strings.Contains(c.Message, "subnet") {
 		t.Errorf("vpc-1: %+v, want a conflict naming night-shift and the subnet", c)
 	}
-	if o := byKey[changed[1].Key]; o.Outcome != reconciler.ObjectApplied {
+	if o := byKey[changed[1].Key]; o.Outcome != contract.ObjectApplied {
 		t.Errorf("vpc-2: %+v, want applied", o)
 	}
 	if got := subnet(t, srv, ns, "vpc-1"); got != "10.7.7.0/24" {

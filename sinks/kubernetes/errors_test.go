@@ -13,8 +13,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/fgdproject/fgd/internal/resilience"
-	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/internal/testutil/kubetest"
+
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // TestClusterWithoutCRDsStalls: a cluster without the Hedgehog CRDs stalls the fabric, telling the
@@ -22,7 +23,7 @@ import (
 func TestClusterWithoutCRDsStalls(t *testing.T) {
 	srv := kubetest.Start(t, kubetest.Options{NoCRDs: true})
 	s := newSink(t, srv, "nocrds", "default", nil)
-	_, err := s.Apply(testCtx(t), firstApply([]*state.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), "default")}))
+	_, err := s.Apply(testCtx(t), firstApply([]contract.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), "default")}))
 	if resilience.ClassOf(err) != resilience.ClassStalled || !strings.Contains(err.Error(), "install the Hedgehog CRDs") {
 		t.Fatalf("err %v (%s), want stalled with the remediation", err, resilience.ClassOf(err))
 	}
@@ -79,7 +80,7 @@ func TestServerDownIsTransientAndOpensTheCircuit(t *testing.T) {
 	}
 	ns := srv.Namespace(t)
 	s := newSink(t, srv, "down", ns, func(o *Options) { o.KubeconfigFile = path })
-	req := firstApply([]*state.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns)})
+	req := firstApply([]contract.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns)})
 	breakers := resilience.NewBreakers(resilience.BreakerOptions{OpenFor: 500 * time.Millisecond})
 	sync := func() error {
 		return breakers.Do("sink:down/kubernetes-0", func() error { _, err := s.Apply(testCtx(t), req); return err })

@@ -17,9 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/internal/testutil/kubetest"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // goldenManaged is the managed/ tree of the shared corpus, as fgd ingests it: the demo fabric.
@@ -71,7 +70,7 @@ func newSink(t testing.TB, srv *kubetest.Server, fabric, ns string, change func(
 }
 
 // resourceOf builds the desired resource of a manifest, moved into namespace ns.
-func resourceOf(t testing.TB, body, ns string) *state.Resource {
+func resourceOf(t testing.TB, body, ns string) contract.Resource {
 	t.Helper()
 	obj := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal([]byte(body), &obj.Object); err != nil {
@@ -84,15 +83,15 @@ func resourceOf(t testing.TB, body, ns string) *state.Resource {
 	}
 	gvk := obj.GroupVersionKind()
 	sum := sha256.Sum256(b)
-	return &state.Resource{Key: fmt.Sprintf("%s/%s/%s/%s", gvk.Group, gvk.Kind, ns, obj.GetName()), Kind: gvk.Kind,
+	return contract.Resource{Key: fmt.Sprintf("%s/%s/%s/%s", gvk.Group, gvk.Kind, ns, obj.GetName()), Kind: gvk.Kind,
 		Name: obj.GetName(), Namespace: ns, Hash: hex.EncodeToString(sum[:]), Body: b,
 		Path: "managed/" + strings.ToLower(gvk.Kind) + "/" + obj.GetName() + ".yaml"}
 }
 
 // demoFabric is the corpus's managed resources, moved into namespace ns and sorted by key.
-func demoFabric(t *testing.T, ns string) []*state.Resource {
+func demoFabric(t *testing.T, ns string) []contract.Resource {
 	t.Helper()
-	var out []*state.Resource
+	var out []contract.Resource
 	err := filepath.WalkDir(goldenManaged, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
 			return err
@@ -112,24 +111,24 @@ func demoFabric(t *testing.T, ns string) []*state.Resource {
 }
 
 // firstApply is the request of a sync to a sink that holds nothing yet.
-func firstApply(desired []*state.Resource) reconciler.SinkRequest {
-	return reconciler.SinkRequest{Fabric: "f", Desired: desired, Changes: state.Diff{Create: desired}}
+func firstApply(desired []contract.Resource) contract.Request {
+	return contract.Request{Fabric: "f", Desired: desired, Changes: contract.Diff{Create: desired}}
 }
 
 // resync is the request of a sync in which nothing changed since the last apply.
-func resync(desired []*state.Resource) reconciler.SinkRequest {
-	return reconciler.SinkRequest{Fabric: "f", Desired: desired, Changes: state.Diff{Unchanged: len(desired)}}
+func resync(desired []contract.Resource) contract.Request {
+	return contract.Request{Fabric: "f", Desired: desired, Changes: contract.Diff{Unchanged: len(desired)}}
 }
 
-func inventoryOf(rs ...*state.Resource) []*state.InventoryItem {
-	var out []*state.InventoryItem
+func inventoryOf(rs ...contract.Resource) []contract.Resource {
+	var out []contract.Resource
 	for _, r := range rs {
-		out = append(out, &state.InventoryItem{Key: r.Key, Hash: r.Hash, Body: r.Body})
+		out = append(out, contract.Resource{Key: r.Key, Hash: r.Hash, Body: r.Body})
 	}
 	return out
 }
 
-func outcomes(out reconciler.SinkOutcome) map[string]int {
+func outcomes(out contract.Outcome) map[string]int {
 	m := map[string]int{}
 	for _, o := range out.Objects {
 		m[o.Outcome]++

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 	"sigs.k8s.io/yaml"
 
-	"github.com/fgdproject/fgd/internal/state"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // Operations of a planned change.
@@ -68,7 +68,7 @@ func (s *Sink) target(body []byte) (kind, *unstructured.Unstructured, error) {
 
 // plan compares the desired set with the live objects, field by field on what the field manager
 // owns, and returns the changes in apply order (deletes in reverse, last).
-func (s *Sink) plan(desired []*state.Resource, live map[string]*unstructured.Unstructured, prune []*state.InventoryItem) ([]change, error) {
+func (s *Sink) plan(desired []contract.Resource, live map[string]*unstructured.Unstructured, prune []contract.Resource) ([]change, error) {
 	var out []change
 	hashes, keys := map[string]bool{}, map[string]bool{}
 	for _, r := range desired {

@@ -11,7 +11,7 @@ import (
 
 	"k8s.io/client-go/dynamic"
 
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // Options configure a Sink.
@@ -44,7 +44,7 @@ type Sink struct {
 	memo          memo
 }
 
-var _ reconciler.Sink = (*Sink)(nil)
+var _ contract.Sink = (*Sink)(nil)
 
 // New checks opts and returns a sink. The kubeconfig is read at the first sync, so a cluster that
 // is not there yet does not keep fgd from starting.
@@ -68,32 +68,32 @@ func New(opts Options) (*Sink, error) {
 // Apply compares req.Desired with the live objects and applies only what differs, so a sync with
 // nothing changed writes nothing. req.Changes.Delete, fgd's inventory of what it applied and no
 // longer wants, is deleted where the live object carries the fabric's label.
-func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconciler.SinkOutcome, error) {
+func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcome, error) {
 	dyn, err := s.client()
 	if err != nil {
-		return reconciler.SinkOutcome{}, err
+		return contract.Outcome{}, err
 	}
 	live := s.cachedLive()
 	if live == nil {
 		if live, err = s.observe(ctx, dyn); err != nil {
-			return reconciler.SinkOutcome{}, err
+			return contract.Outcome{}, err
 		}
 	}
 	plan, err := s.plan(req.Desired, live, req.Changes.Delete)
 	if err != nil {
-		return reconciler.SinkOutcome{}, err
+		return contract.Outcome{}, err
 	}
 	expected := expectedChanges(req)
-	var out reconciler.SinkOutcome
+	var out contract.Outcome
 	var writes []change
 	for _, c := range plan {
 		if c.op == opUnchanged {
-			out.Objects = append(out.Objects, reconciler.ObjectResult{Key: c.key, Outcome: reconciler.ObjectUnchanged})
+			out.Objects = append(out.Objects, contract.ObjectResult{Key: c.key, Outcome: contract.ObjectUnchanged})
 			continue
 		}
 		if s.opts.DetectOnly {
 			out.Drift = append(out.Drift, c.describe())
-			out.Objects = append(out.Objects, reconciler.ObjectResult{Key: c.key, Outcome: reconciler.ObjectDrift, Message: c.describe()})
+			out.Objects = append(out.Objects, contract.ObjectResult{Key: c.key, Outcome: contract.ObjectDrift, Message: c.describe()})
 			continue
 		}
 		writes = append(writes, c)
@@ -102,7 +102,7 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 	out.Objects = append(out.Objects, results...)
 	rejected := map[string]bool{}
 	for _, r := range results {
-		rejected[r.Key] = r.Outcome == reconciler.ObjectRejected
+		rejected[r.Key] = r.Outcome == contract.ObjectRejected
 	}
 	for _, c := range writes {
 		// A change fgd did not make itself since its last apply is drift: someone else edited or
@@ -116,7 +116,7 @@ func (s *Sink) Apply(ctx context.Context, req reconciler.SinkRequest) (reconcile
 }
 
 // expectedChanges are the keys fgd itself changed since its last apply to this sink.
-func expectedChanges(req reconciler.SinkRequest) map[string]bool {
+func expectedChanges(req contract.Request) map[string]bool {
 	m := map[string]bool{}
 	for _, r := range req.Changes.Create {
 		m[r.Key] = true

@@ -5,8 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // TestApplyDemoFabricThenResyncWritesNothing applies the corpus's demo fabric to a real API server:
@@ -22,7 +21,7 @@ func TestApplyDemoFabricThenResyncWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := outcomes(out); got[reconciler.ObjectApplied] != len(desired) {
+	if got := outcomes(out); got[contract.ObjectApplied] != len(desired) {
 		t.Fatalf("outcomes %v, want %d applied; results %+v", got, len(desired), out.Objects)
 	}
 	if len(out.Drift) != 0 {
@@ -70,7 +69,7 @@ func TestApplyDemoFabricThenResyncWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := outcomes(out); got[reconciler.ObjectUnchanged] != len(desired) || len(out.Drift) != 0 {
+	if got := outcomes(out); got[contract.ObjectUnchanged] != len(desired) || len(out.Drift) != 0 {
 		t.Errorf("re-sync: outcomes %v drift %v, want all %d unchanged", got, out.Drift, len(desired))
 	}
 	if w := srv.Writes(t, UserAgent)[before:]; len(w) != 0 {
@@ -83,7 +82,7 @@ func TestApplyDemoFabricThenResyncWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := outcomes(out); got[reconciler.ObjectUnchanged] != len(desired) || len(out.Drift) != 0 {
+	if got := outcomes(out); got[contract.ObjectUnchanged] != len(desired) || len(out.Drift) != 0 {
 		t.Errorf("re-sync after a restart: outcomes %v drift %v, want all %d unchanged", got, out.Drift, len(desired))
 	}
 	if w := srv.Writes(t, UserAgent)[before:]; len(w) != 0 {
@@ -91,7 +90,7 @@ func TestApplyDemoFabricThenResyncWritesNothing(t *testing.T) {
 	}
 }
 
-func countKind(desired []*state.Resource, kind string) int {
+func countKind(desired []contract.Resource, kind string) int {
 	n := 0
 	for _, r := range desired {
 		if r.Kind == kind {
@@ -107,7 +106,7 @@ func TestRejectedObjectDoesNotBlockOthers(t *testing.T) {
 	srv := shared(t)
 	ctx, ns := testCtx(t), srv.Namespace(t)
 	bad := resourceOf(t, strings.Replace(vpc("vpc-bad", "10.0.2.0/24", 1002), "vlan: 1002", "vlan: many", 1), ns)
-	desired := []*state.Resource{resourceOf(t, vpc("vpc-a", "10.0.1.0/24", 1001), ns), bad,
+	desired := []contract.Resource{resourceOf(t, vpc("vpc-a", "10.0.1.0/24", 1001), ns), bad,
 		resourceOf(t, vpc("vpc-c", "10.0.3.0/24", 1003), ns)}
 	s := newSink(t, srv, "rejects", ns, nil)
 	out, err := s.Apply(ctx, firstApply(desired))
@@ -115,9 +114,9 @@ func TestRejectedObjectDoesNotBlockOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range out.Objects {
-		want := reconciler.ObjectApplied
+		want := contract.ObjectApplied
 		if o.Key == bad.Key {
-			want = reconciler.ObjectRejected
+			want = contract.ObjectRejected
 		}
 		if o.Outcome != want {
 			t.Errorf("%s: %s (%s), want %s", o.Key, o.Outcome, o.Message, want)
@@ -136,7 +135,7 @@ func TestRejectedObjectDoesNotBlockOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := outcomes(out); got[reconciler.ObjectRejected] != 1 || got[reconciler.ObjectUnchanged] != 2 || len(out.Drift) != 0 {
+	if got := outcomes(out); got[contract.ObjectRejected] != 1 || got[contract.ObjectUnchanged] != 2 || len(out.Drift) != 0 {
 		t.Errorf("re-sync: outcomes %v drift %q, want vpc-bad rejected again and no drift", got, out.Drift)
 	}
 }

@@ -10,14 +10,14 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
 
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // Watch watches the fabric's labelled objects of every kind and asks for a sync (trigger kind
 // "watch") when someone other than fgd changes or deletes one, so drift is found within moments
 // rather than at the next sync. It returns when ctx is done; a failed or closed watch is started
 // again after a pause that grows to 30 s.
-func (s *Sink) Watch(ctx context.Context, trigger func(reconciler.Trigger)) error {
+func (s *Sink) Watch(ctx context.Context, trigger func(contract.Trigger)) error {
 	var wg sync.WaitGroup
 	for _, k := range kinds() {
 		wg.Add(1)
@@ -30,7 +30,7 @@ func (s *Sink) Watch(ctx context.Context, trigger func(reconciler.Trigger)) erro
 	return nil
 }
 
-func (s *Sink) watchKind(ctx context.Context, k kind, trigger func(reconciler.Trigger)) {
+func (s *Sink) watchKind(ctx context.Context, k kind, trigger func(contract.Trigger)) {
 	pause := time.Second
 	for ctx.Err() == nil {
 		started := time.Now()
@@ -56,7 +56,7 @@ func (s *Sink) watchKind(ctx context.Context, k kind, trigger func(reconciler.Tr
 }
 
 // watchOnce lists to learn where to start, then watches from there until the watch ends.
-func (s *Sink) watchOnce(ctx context.Context, k kind, trigger func(reconciler.Trigger)) error {
+func (s *Sink) watchOnce(ctx context.Context, k kind, trigger func(contract.Trigger)) error {
 	dyn, gen, err := s.clientGen()
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func (s *Sink) watchOnce(ctx context.Context, k kind, trigger func(reconciler.Tr
 				return err
 			}
 			if detail, ok := s.foreignChange(k, ev); ok {
-				trigger(reconciler.Trigger{Kind: "watch", Detail: detail})
+				trigger(contract.Trigger{Kind: contract.TriggerWatch, Detail: detail})
 			}
 		}
 	}

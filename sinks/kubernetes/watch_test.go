@@ -6,8 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/state"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // TestWatchTriggersOnForeignChanges: the watch asks for a sync when kubectl changes or deletes an
@@ -15,17 +14,17 @@ import (
 func TestWatchTriggersOnForeignChanges(t *testing.T) {
 	srv := shared(t)
 	ctx, ns := testCtx(t), srv.Namespace(t)
-	desired := []*state.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns)}
+	desired := []contract.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns)}
 	s := newSink(t, srv, "watch", ns, nil)
 	if _, err := s.Apply(ctx, firstApply(desired)); err != nil {
 		t.Fatal(err)
 	}
-	triggers := make(chan reconciler.Trigger, 100)
+	triggers := make(chan contract.Trigger, 100)
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error)
-	go func() { done <- s.Watch(wctx, func(tr reconciler.Trigger) { triggers <- tr }) }()
+	go func() { done <- s.Watch(wctx, func(tr contract.Trigger) { triggers <- tr }) }()
 	defer func() { stop(); <-done }()
-	next := func(what string) reconciler.Trigger {
+	next := func(what string) contract.Trigger {
 		t.Helper()
 		select {
 		case tr := <-triggers:
@@ -33,11 +32,11 @@ func TestWatchTriggersOnForeignChanges(t *testing.T) {
 		case <-time.After(2 * time.Minute):
 			t.Fatalf("no trigger after %s", what)
 		}
-		return reconciler.Trigger{}
+		return contract.Trigger{}
 	}
 
 	// The watch starts in the background: change the VPC until it is seen.
-	var tr reconciler.Trigger
+	var tr contract.Trigger
 	for i := 0; ; i++ {
 		srv.Kubectl(t, nil, "patch", "vpc", "vpc-1", "-n", ns, "--type", "merge",
 			"-p", `{"spec":{"subnets":{"default":{"vlan":`+[]string{"1501", "1502"}[i%2]+`}}}}`)
@@ -73,15 +72,15 @@ func TestWatchTriggersOnForeignChanges(t *testing.T) {
 func TestSyncFromTheWatchCache(t *testing.T) {
 	srv := shared(t)
 	ctx, ns := testCtx(t), srv.Namespace(t)
-	desired := []*state.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns), resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1002), ns)}
+	desired := []contract.Resource{resourceOf(t, vpc("vpc-1", "10.0.1.0/24", 1001), ns), resourceOf(t, vpc("vpc-2", "10.0.2.0/24", 1002), ns)}
 	s := newSink(t, srv, "cache", ns, nil)
 	if _, err := s.Apply(ctx, firstApply(desired)); err != nil {
 		t.Fatal(err)
 	}
-	triggers := make(chan reconciler.Trigger, 100)
+	triggers := make(chan contract.Trigger, 100)
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error)
-	go func() { done <- s.Watch(wctx, func(tr reconciler.Trigger) { triggers <- tr }) }()
+	go func() { done <- s.Watch(wctx, func(tr contract.Trigger) { triggers <- tr }) }()
 	defer func() { stop(); <-done }()
 	deadline := time.Now().Add(2 * time.Minute)
 	for s.cachedLive() == nil {
@@ -90,7 +89,7 @@ func TestSyncFromTheWatchCache(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	sync := func(what string) reconciler.SinkOutcome {
+	sync := func(what string) contract.Outcome {
 		t.Helper()
 		select {
 		case <-triggers:

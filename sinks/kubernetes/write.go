@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/fgdproject/fgd/internal/resilience"
-	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // parallelWrites is how many requests the sink has in flight at once. Objects of one rank do not
@@ -24,8 +24,8 @@ const parallelWrites = 8
 
 // writeAll makes the writes of the plan, rank by rank (deletes after applies), each rank's in
 // parallel. It stops at the first failure of the cluster itself and returns the results so far.
-func (s *Sink) writeAll(ctx context.Context, dyn dynamic.Interface, writes []change) ([]reconciler.ObjectResult, error) {
-	var out []reconciler.ObjectResult
+func (s *Sink) writeAll(ctx context.Context, dyn dynamic.Interface, writes []change) ([]contract.ObjectResult, error) {
+	var out []contract.ObjectResult
 	for start := 0; start < len(writes); {
 		end := start + 1
 		for end < len(writes) && writes[end].kind.rank == writes[start].kind.rank && writes[end].op == opDelete == (writes[start].op == opDelete) {
@@ -42,10 +42,10 @@ func (s *Sink) writeAll(ctx context.Context, dyn dynamic.Interface, writes []cha
 }
 
 // writeWave writes independent objects with up to parallelWrites requests in flight.
-func (s *Sink) writeWave(ctx context.Context, dyn dynamic.Interface, wave []change) ([]reconciler.ObjectResult, error) {
+func (s *Sink) writeWave(ctx context.Context, dyn dynamic.Interface, wave []change) ([]contract.ObjectResult, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make([]reconciler.ObjectResult, len(wave))
+	results := make([]contract.ObjectResult, len(wave))
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -82,7 +82,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	var done []reconciler.ObjectResult
+	var done []contract.ObjectResult
 	for _, r := range results {
 		if r.Outcome != "" {
 			done = append(done, r)
@@ -97,8 +97,8 @@ feed:
 // write applies or deletes one object. An object the API server refuses (schema, conflict) is a
 // result, so one bad object never blocks the others; a failure of the cluster itself is an error
 // that stops the sync.
-func (s *Sink) write(ctx context.Context, dyn dynamic.Interface, c change) (reconciler.ObjectResult, error) {
-	res := reconciler.ObjectResult{Key: c.key}
+func (s *Sink) write(ctx context.Context, dyn dynamic.Interface, c change) (contract.ObjectResult, error) {
+	res := contract.ObjectResult{Key: c.key}
 	ri := dyn.Resource(c.kind.gvr).Namespace(c.obj.GetNamespace())
 	var err error
 	if c.op == opDelete {
@@ -108,11 +108,11 @@ func (s *Sink) write(ctx context.Context, dyn dynamic.Interface, c change) (reco
 			// Gone already, or replaced by an object fgd did not observe: not fgd's to delete.
 			err = nil
 		}
-		res.Outcome = reconciler.ObjectDeleted
+		res.Outcome = contract.ObjectDeleted
 	} else {
 		var applied *unstructured.Unstructured
 		applied, err = ri.Apply(ctx, c.obj.GetName(), c.obj, metav1.ApplyOptions{FieldManager: s.opts.FieldManager, Force: s.opts.ForceConflicts})
-		res.Outcome = reconciler.ObjectApplied
+		res.Outcome = contract.ObjectApplied
 		if err == nil && c.hash != "" {
 			// What the server answered is the manifest, applied: the next sync need not compare it.
 			s.remember(c.key, c.hash, applied.GetResourceVersion())
@@ -122,11 +122,11 @@ func (s *Sink) write(ctx context.Context, dyn dynamic.Interface, c change) (reco
 	case err == nil:
 		return res, nil
 	case apierrors.IsConflict(err):
-		res.Outcome, res.Message = reconciler.ObjectConflict, err.Error()
+		res.Outcome, res.Message = contract.ObjectConflict, err.Error()
 		s.opts.Logger.Warn("server-side apply conflict", "resource", c.key, "err", err)
 		return res, nil
 	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), isTypedPatchError(err):
-		res.Outcome, res.Message = reconciler.ObjectRejected, err.Error()
+		res.Outcome, res.Message = contract.ObjectRejected, err.Error()
 		s.opts.Logger.Warn("the API server rejected a resource", "resource", c.key, "err", err)
 		return res, nil
 	case apierrors.IsNotFound(err):

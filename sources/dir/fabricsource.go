@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/fgdproject/fgd/reconciler"
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // NewFabricSource returns the constructor of the source of a fabric whose
@@ -15,7 +16,7 @@ func NewFabricSource(root string, opts Options) (func(trigger func(reconciler.Tr
 		return nil, errors.New("dir source: the FGD path is empty (source.dir.path in the config)")
 	}
 	return func(trigger func(reconciler.Trigger), _ func(error)) (reconciler.Source, error) {
-		w, err := New(root, func(reason string) { trigger(reconciler.Trigger{Kind: reason}) }, opts)
+		w, err := New(root, func(reason string) { trigger(reconciler.Trigger{Kind: contract.TriggerKind(reason)}) }, opts)
 		if err != nil {
 			return nil, err
 		}
