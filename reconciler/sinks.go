@@ -2,14 +2,10 @@ package reconciler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/reconciler/contract"
@@ -190,50 +186,10 @@ func (r *Reconciler) recordInventory(fabric, sink string, d state.Diff) error {
 	if err := r.opts.Store.ApplyInventory(fabric, sink, ups, dels); err != nil {
 		return err
 	}
-	return r.saveInventory(fabric, sink)
-}
-
-// inventoryFile is where a sink's inventory persists.
-func (r *Reconciler) inventoryFile(fabric, sink string) string {
-	return filepath.Join(r.opts.StateDir, inventoryRel(fabric, sink))
-}
-
-// inventoryRel is inventoryFile below state_dir, for fgd.ReadFile.
-func inventoryRel(fabric, sink string) string {
-	return filepath.Join("inventory", fabric, sink+".json")
-}
-
-type savedItem struct {
-	Key       string    `json:"key"`
-	Hash      string    `json:"hash"`
-	AppliedAt time.Time `json:"applied_at"`
-	Body      []byte    `json:"body,omitempty"`
-}
-
-func (r *Reconciler) saveInventory(fabric, sink string) error {
 	if r.opts.StateDir == "" {
 		return nil
 	}
-	items, err := r.opts.Store.Inventory(nil, fabric, sink)
-	if err != nil {
-		return err
-	}
-	out := make([]savedItem, len(items))
-	for i, it := range items {
-		out[i] = savedItem{Key: it.Key, Hash: it.Hash, AppliedAt: it.AppliedAt, Body: it.Body}
-	}
-	data, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	path := r.inventoryFile(fabric, sink)
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("save the inventory of sink %s: %w (check state_dir)", sink, err)
-	}
-	if _, err := fgd.WriteFileAtomic(path, data, 0o640); err != nil {
-		return fmt.Errorf("save the inventory of sink %s: %w (check state_dir)", sink, err)
-	}
-	return nil
+	return r.opts.Store.SaveInventory(r.opts.StateDir, fabric, sink)
 }
 
 // loadInventories puts the persisted inventories of a fabric's sinks into
@@ -242,48 +198,19 @@ func (r *Reconciler) loadInventories(f *fabric) {
 	if r.opts.Store == nil || r.opts.StateDir == "" {
 		return
 	}
-	r.removeInventoryTemps(f)
+	// The fabric is starting, so no sync of it is saving an inventory now.
+	removed, err := state.RemoveInventoryTemps(r.opts.StateDir, f.spec.Name)
+	for _, p := range removed {
+		f.log.Info("removed the temp file of an interrupted inventory save", "file", p)
+	}
+	if err != nil {
+		f.log.Warn("cannot remove the temp files of interrupted inventory saves", "err", err)
+	}
 	for _, s := range f.spec.Sinks {
-		data, err := fgd.ReadFile(r.opts.StateDir, inventoryRel(f.spec.Name, s.Name), fgd.MaxStateFileBytes)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		var saved []savedItem
-		if err == nil {
-			err = json.Unmarshal(data, &saved)
-		}
-		if err != nil {
+		if _, err := r.opts.Store.LoadInventory(r.opts.StateDir, f.spec.Name, s.Name); err != nil {
 			// A lost inventory costs one full re-apply, never a wrong prune:
 			// with an empty inventory nothing is deleted.
 			f.log.Error("sink inventory unreadable; the sink will be re-applied in full", "sink", s.Name, "err", err)
-			continue
 		}
-		items := make([]state.InventoryItem, len(saved))
-		for i, it := range saved {
-			items[i] = state.InventoryItem{Fabric: f.spec.Name, Sink: s.Name, Key: it.Key, Hash: it.Hash, AppliedAt: it.AppliedAt, Body: it.Body}
-		}
-		r.storeErr(r.opts.Store.ReplaceInventory(f.spec.Name, s.Name, items))
-	}
-}
-
-// removeInventoryTemps removes the temp files of inventories whose saving a
-// crash interrupted: nothing else would, and each crash would leave one
-// more. The fabric is starting, so no sync of it is saving one now.
-func (r *Reconciler) removeInventoryTemps(f *fabric) {
-	dir := filepath.Join(r.opts.StateDir, "inventory", f.spec.Name)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if !fgd.IsTemp(e.Name()) {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			f.log.Warn("cannot remove the temp file of an interrupted inventory save", "file", p, "err", err)
-			continue
-		}
-		f.log.Info("removed the temp file of an interrupted inventory save", "file", p)
 	}
 }

@@ -1,11 +1,18 @@
 package state
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/fgdproject/fgd/internal/fgd"
 )
 
 // ReplaceInventory makes items the whole inventory of one sink of fabric,
@@ -157,4 +164,95 @@ func (s *Store) Diff(fabric, sink string) (Diff, error) {
 	slices.SortFunc(d.Update, byKey)
 	slices.SortFunc(d.Delete, func(a, b *InventoryItem) int { return strings.Compare(a.Key, b.Key) })
 	return d, nil
+}
+
+// inventoryDir is the folder below state_dir that holds the inventories of
+// a fabric's sinks, one <sink>.json each.
+func inventoryDir(fabric string) string { return filepath.Join("inventory", fabric) }
+
+// savedItem is one item of a saved inventory file.
+type savedItem struct {
+	Key       string    `json:"key"`
+	Hash      string    `json:"hash"`
+	AppliedAt time.Time `json:"applied_at"`
+	Body      []byte    `json:"body,omitempty"`
+}
+
+// SaveInventory writes the inventory of one sink of fabric to
+// <stateDir>/inventory/<fabric>/<sink>.json, atomically, so a restart
+// re-applies nothing that did not change.
+func (s *Store) SaveInventory(stateDir, fabric, sink string) error {
+	items, err := s.Inventory(nil, fabric, sink)
+	if err != nil {
+		return err
+	}
+	out := make([]savedItem, len(items))
+	for i, it := range items {
+		out[i] = savedItem{Key: it.Key, Hash: it.Hash, AppliedAt: it.AppliedAt, Body: it.Body}
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("save the inventory of sink %s: %w", sink, err)
+	}
+	path := filepath.Join(stateDir, inventoryDir(fabric), sink+".json")
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return fmt.Errorf("save the inventory of sink %s: %w (check state_dir)", sink, err)
+	}
+	if _, err := fgd.WriteFileAtomic(path, data, 0o640); err != nil {
+		return fmt.Errorf("save the inventory of sink %s: %w (check state_dir)", sink, err)
+	}
+	return nil
+}
+
+// LoadInventory makes the inventory saved by SaveInventory the whole
+// inventory of one sink of fabric. It reports false, and changes nothing,
+// when none was saved. The file is read with fgd's safe reader: a symlink
+// or an oversized file is an error, never followed or read.
+func (s *Store) LoadInventory(stateDir, fabric, sink string) (bool, error) {
+	rel := filepath.Join(inventoryDir(fabric), sink+".json")
+	data, err := fgd.ReadFile(stateDir, rel, fgd.MaxStateFileBytes)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	var saved []savedItem
+	if err == nil {
+		err = json.Unmarshal(data, &saved)
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the inventory of sink %s from %s: %w", sink, filepath.Join(stateDir, rel), err)
+	}
+	items := make([]InventoryItem, len(saved))
+	for i, it := range saved {
+		items[i] = InventoryItem{Key: it.Key, Hash: it.Hash, AppliedAt: it.AppliedAt, Body: it.Body}
+	}
+	if err := s.ReplaceInventory(fabric, sink, items); err != nil {
+		return false, fmt.Errorf("load the inventory of sink %s from %s: %w", sink, filepath.Join(stateDir, rel), err)
+	}
+	return true, nil
+}
+
+// RemoveInventoryTemps removes the temp files of a fabric's inventory saves
+// that a crash interrupted: nothing else would, and each crash would leave
+// one more. Call it only while no sync of the fabric runs. It returns the
+// files removed, and an error naming each one it could not remove.
+func RemoveInventoryTemps(stateDir, fabric string) ([]string, error) {
+	dir := filepath.Join(stateDir, inventoryDir(fabric))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil // no inventory saved yet, or nothing fgd can list
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		if !fgd.IsTemp(e.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove the temp file of an interrupted inventory save: %w", err))
+			continue
+		}
+		removed = append(removed, p)
+	}
+	return removed, errors.Join(errs...)
 }
