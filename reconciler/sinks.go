@@ -90,7 +90,7 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 		st.Attempts++
 		return r.breakers.Do(target, func() error {
 			var err error
-			out, err = s.Sink.Apply(ctx, req)
+			out, err = SinkAttempt(ctx, s.Sink, req)
 			return diskFull(f, err)
 		})
 	}, func(n int, delay time.Duration, err error) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
@@ -21,34 +22,41 @@ func TestDetectOnlyReportsDriftAndChangesNothing(t *testing.T) {
 		created []string
 		updated []string
 		deleted []string
+		// reported is the reconciler's drift for a detect-only sync: the
+		// resources it would create, update or delete, and foreign files.
+		reported []string
 	}{
 		{
-			name:    "hand-edited file",
-			tamper:  func(t *testing.T, live string) { write(t, filepath.Join(live, "vpcs/b.yaml"), "b, edited by hand\n") },
-			desired: files,
-			drift:   []string{"vpcs/b.yaml"},
-			updated: []string{"vpcs/b.yaml"},
+			name:     "hand-edited file",
+			tamper:   func(t *testing.T, live string) { write(t, filepath.Join(live, "vpcs/b.yaml"), "b, edited by hand\n") },
+			desired:  files,
+			drift:    []string{"vpcs/b.yaml"},
+			updated:  []string{"vpcs/b.yaml"},
+			reported: []string{"update " + keyOf("vpcs/b.yaml")},
 		},
 		{
-			name:    "missing file",
-			tamper:  func(t *testing.T, live string) { remove(t, filepath.Join(live, "vpcs/a.yaml")) },
-			desired: files,
-			drift:   []string{"vpcs/a.yaml"},
-			created: []string{"vpcs/a.yaml"},
+			name:     "missing file",
+			tamper:   func(t *testing.T, live string) { remove(t, filepath.Join(live, "vpcs/a.yaml")) },
+			desired:  files,
+			drift:    []string{"vpcs/a.yaml"},
+			created:  []string{"vpcs/a.yaml"},
+			reported: []string{"create " + keyOf("vpcs/a.yaml")},
 		},
 		{
-			name:    "added file",
-			tamper:  func(t *testing.T, live string) { write(t, filepath.Join(live, "vpcs/x.yaml"), "x\n") },
-			desired: files,
-			drift:   []string{"vpcs/x.yaml"},
-			deleted: []string{"vpcs/x.yaml"},
+			name:     "added file",
+			tamper:   func(t *testing.T, live string) { write(t, filepath.Join(live, "vpcs/x.yaml"), "x\n") },
+			desired:  files,
+			drift:    []string{"vpcs/x.yaml"},
+			deleted:  []string{"vpcs/x.yaml"},
+			reported: []string{"vpcs/x.yaml"},
 		},
 		{
-			name:    "no drift, a desired change",
-			tamper:  func(*testing.T, string) {},
-			desired: map[string]string{"vpcs/a.yaml": "a2\n", "vpcs/b.yaml": "b\n"},
-			updated: []string{"vpcs/a.yaml"},
-			deleted: []string{"vpcs/c.yaml"},
+			name:     "no drift, a desired change",
+			tamper:   func(*testing.T, string) {},
+			desired:  map[string]string{"vpcs/a.yaml": "a2\n", "vpcs/b.yaml": "b\n"},
+			updated:  []string{"vpcs/a.yaml"},
+			deleted:  []string{"vpcs/c.yaml"},
+			reported: []string{"update " + keyOf("vpcs/a.yaml"), "delete " + keyOf("vpcs/c.yaml")},
 		},
 	}
 	for _, tc := range cases {
@@ -84,20 +92,11 @@ func TestDetectOnlyReportsDriftAndChangesNothing(t *testing.T) {
 			if res.Published != live {
 				t.Errorf("Published = %s, want the untouched live tree %s", res.Published, live)
 			}
-			// The reconciler's view: drift is the hand edits and what the
-			// sink would publish, as an exec sink reports its pending
-			// changes.
-			var desired []contract.Resource
-			for _, path := range slices.Sorted(maps.Keys(tc.desired)) {
-				desired = append(desired, contract.Resource{Key: "k/" + path, Path: "managed/" + path, Body: []byte(tc.desired[path])})
-			}
-			out, err := NewSink(det).Apply(context.Background(), contract.Request{Revision: "r2", Desired: desired, DetectOnly: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantDrift := slices.Sorted(slices.Values(slices.Concat(tc.drift, tc.created, tc.updated, tc.deleted)))
-			if wantDrift = slices.Compact(wantDrift); !slices.Equal(out.Drift, wantDrift) {
-				t.Errorf("the sink's drift = %v, want %v", out.Drift, wantDrift)
+			// The reconciler's view of a detect-only sync: drift is the
+			// hand edits and what the sink would publish, as an exec sink
+			// reports its pending changes.
+			if got := reconcilerDrift(t, det, files, tc.desired); !slices.Equal(got, tc.reported) {
+				t.Errorf("the sink's drift = %v, want %v", got, tc.reported)
 			}
 			if now := current(t, root); now != live {
 				t.Errorf("detect-only swapped current to %s", now)
@@ -129,6 +128,26 @@ func TestDetectOnlyReportsDriftAndChangesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reconcilerDrift is the drift a detect-only sync of s reports, when fgd
+// last applied applied and desired is the desired set.
+func reconcilerDrift(t *testing.T, s *Publisher, applied, desired map[string]string) []string {
+	t.Helper()
+	req := contract.Request{Revision: "r2", DetectOnly: true}
+	for _, m := range set(desired) {
+		req.Desired = append(req.Desired, resourceOf(m))
+	}
+	for _, m := range set(applied) {
+		if _, ok := desired[m.Path]; !ok {
+			req.Changes.Delete = append(req.Changes.Delete, resourceOf(m))
+		}
+	}
+	out, err := reconciler.SinkAttempt(context.Background(), NewSink(s), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Drift
 }
 
 // TestDriftWithoutPrune: a file added by hand is drift once, then carried

@@ -9,13 +9,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // set builds a desired set from path → body.
 func set(files map[string]string) []Manifest {
 	var out []Manifest
 	for _, p := range slices.Sorted(maps.Keys(files)) {
-		out = append(out, Manifest{Path: p, Body: []byte(files[p]), Key: "vpc.githedgehog.com/VPC/default/" + strings.TrimSuffix(filepath.Base(p), ".yaml")})
+		out = append(out, Manifest{Path: p, Body: []byte(files[p]), Key: keyOf(p)})
 	}
 	return out
 }
@@ -86,3 +88,13 @@ func trees(t *testing.T, root string) []string {
 }
 
 func equalMaps(a, b map[string]string) bool { return maps.Equal(a, b) }
+
+// keyOf is the key set gives the file at path.
+func keyOf(path string) string {
+	return "vpc.githedgehog.com/VPC/default/" + strings.TrimSuffix(filepath.Base(path), ".yaml")
+}
+
+// resourceOf is the reconciler's resource of a manifest set built.
+func resourceOf(m Manifest) contract.Resource {
+	return contract.Resource{Key: m.Key, Path: "managed/" + m.Path, Hash: hashBytes(m.Body), Body: m.Body}
+}

@@ -11,12 +11,15 @@ import (
 
 // Sink adapts a Publisher to the reconciler: it publishes the whole desired
 // set every sync (Apply is idempotent, so an unchanged set publishes no new
-// tree), which also repairs hand edits of the published tree. In
-// detect-only mode it publishes nothing and reports as drift both the hand
-// edits and the files it would create, update or delete.
+// tree), which also repairs hand edits of the published tree. It observes
+// the live tree, so the reconciler finds drift by comparing the desired set
+// with it; in detect-only mode it publishes nothing.
 type Sink struct{ p *Publisher }
 
-var _ contract.Sink = (*Sink)(nil)
+var (
+	_ contract.Sink     = (*Sink)(nil)
+	_ contract.Observer = (*Sink)(nil)
+)
 
 // NewSink returns the reconciler's view of p.
 func NewSink(p *Publisher) *Sink { return &Sink{p: p} }
@@ -34,14 +37,41 @@ func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcom
 	if rev == "" {
 		rev = "local"
 	}
-	res, err := s.p.Apply(ctx, rev, manifests)
-	drift := res.Drift
-	if s.p.opts.DetectOnly {
-		// What it would publish differs from the target too, as an exec
-		// sink's pending changes do.
-		drift = slices.Concat(res.Drift, res.Created, res.Updated, res.Deleted)
-		slices.Sort(drift)
-		drift = slices.Compact(drift)
+	_, err := s.p.Apply(ctx, rev, manifests)
+	return contract.Outcome{}, err
+}
+
+// Observe reads the live tree. A file fgd wrote for one of resources is
+// reported under the resource's key with the hash of its bytes now; every
+// other file that is not as fgd recorded it (added, changed or removed by
+// hand, or no regular file) is foreign, named by its path in the tree.
+func (s *Sink) Observe(_ context.Context, resources []contract.Resource) (contract.ActualSet, error) {
+	s.p.mu.Lock()
+	live, err := s.p.readLive()
+	s.p.mu.Unlock()
+	if err != nil {
+		return contract.ActualSet{}, err
 	}
-	return contract.Outcome{Drift: drift}, err
+	asked := make(map[string]bool, len(resources))
+	for _, r := range resources {
+		asked[r.Key] = true
+	}
+	set := contract.ActualSet{Objects: map[string]contract.Actual{}}
+	for path, h := range live.actual {
+		e, ok := live.recorded[path]
+		switch {
+		case ok && asked[e.Key]:
+			set.Objects[e.Key] = contract.Actual{Hash: h}
+		case !ok || e.Hash != h:
+			set.Foreign = append(set.Foreign, path)
+		}
+	}
+	for path, e := range live.recorded {
+		if _, ok := live.actual[path]; !ok && !asked[e.Key] {
+			set.Foreign = append(set.Foreign, path)
+		}
+	}
+	set.Foreign = append(set.Foreign, live.odd...)
+	slices.Sort(set.Foreign)
+	return set, nil
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fgdproject/fgd/internal/fgd"
 )
 
 // The sink's own names inside Path.
@@ -100,7 +102,7 @@ func (p *Publisher) readLive() (*liveTree, error) {
 			lt.odd = append(lt.odd, rel)
 			return nil
 		}
-		b, fi, err := readRegularStat(path)
+		b, fi, err := readTreeFile(target, rel)
 		if err != nil {
 			return err
 		}
@@ -223,7 +225,7 @@ func (p *Publisher) publish(ctx context.Context, live *liveTree, revision string
 // is still what was planned.
 func (p *Publisher) carry(liveDir string, e *entry) ([]byte, error) {
 	src := filepath.Join(liveDir, filepath.FromSlash(e.Path))
-	b, err := readRegular(src)
+	b, _, err := readTreeFile(liveDir, e.Path)
 	if err != nil {
 		return nil, fmt.Errorf("directory sink: carry %s over into the new tree: %w", src, err)
 	}
@@ -281,7 +283,7 @@ func (p *Publisher) swap(target string) error {
 // readInventory reads a tree's .fgd-inventory.json.
 func readInventory(dir string) (inventory, error) {
 	var inv inventory
-	b, err := readRegular(filepath.Join(dir, inventoryFile))
+	b, _, err := readTreeFile(dir, inventoryFile)
 	if err != nil {
 		return inv, err
 	}
@@ -300,16 +302,12 @@ func readInventory(dir string) (inventory, error) {
 	return inv, nil
 }
 
-// readRegular reads a regular file without following a symlink, bounded.
-func readRegular(path string) ([]byte, error) {
-	b, _, err := readRegularStat(path)
-	return b, err
-}
-
-// readRegularStat is readRegular that also returns the file's stat, taken
-// from the open file before reading.
-func readRegularStat(path string) ([]byte, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+// readTreeFile reads the file at rel below a tree under fgd's rule for
+// reading its own files (fgd.Open): no symlink at rel nor on the way to it,
+// a regular file, bounded. It also returns the file's stat, taken from the
+// open file before reading.
+func readTreeFile(dir, rel string) ([]byte, os.FileInfo, error) {
+	f, err := fgd.Open(dir, filepath.FromSlash(rel))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -318,15 +316,12 @@ func readRegularStat(path string) ([]byte, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s is not a regular file", path)
-	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(b) > maxFileSize {
-		return nil, nil, fmt.Errorf("%s is larger than %d MiB", path, maxFileSize>>20)
+		return nil, nil, fmt.Errorf("%s is larger than %d MiB", filepath.Join(dir, rel), maxFileSize>>20)
 	}
 	return b, fi, nil
 }

@@ -24,7 +24,7 @@ func TestDriftByAnotherManager(t *testing.T) {
 
 	detect := newSink(t, srv, "drift", ns, func(o *Options) { o.DetectOnly = true })
 	before := len(srv.Writes(t, UserAgent))
-	out, err := detect.Apply(ctx, resync(desired))
+	out, err := syncOnce(ctx, detect, resync(desired))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestDriftByAnotherManager(t *testing.T) {
 		t.Errorf("detect-only changed the subnet to %s", got)
 	}
 
-	out, err = apply.Apply(ctx, resync(desired))
+	out, err = syncOnce(ctx, apply, resync(desired))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestDriftByAnotherManager(t *testing.T) {
 	}
 
 	srv.Kubectl(t, nil, "delete", "vpc", "vpc-2", "-n", ns)
-	out, err = detect.Apply(ctx, resync(desired))
+	out, err = syncOnce(ctx, detect, resync(desired))
 	if err != nil {
 		t.Fatal(err)
 	}

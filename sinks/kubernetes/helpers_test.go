@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fgdproject/fgd/internal/testutil/kubetest"
+	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
@@ -147,4 +148,10 @@ spec:
       subnet: %s
       vlan: %d
 `, name, subnet, vlan)
+}
+
+// syncOnce is one sync's attempt at s as the reconciler makes it: s observed, applied, and its
+// drift found by comparing the request with what s observed.
+func syncOnce(ctx context.Context, s *Sink, req contract.Request) (contract.Outcome, error) {
+	return reconciler.SinkAttempt(ctx, s, req)
 }

@@ -8,6 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
 // LabelFabric is the ownership label: fgd puts it, with the fabric's name as value, on everything
@@ -18,14 +20,46 @@ const LabelFabric = "hnp.githedgehog.com/fabric"
 // response bounded.
 const listPage = 500
 
-// Observe lists the live objects of the fabric that carry the ownership label, keyed like the
+// Live lists the live objects of the fabric that carry the ownership label, keyed like the
 // desired set ("group/Kind/namespace/name").
-func (s *Sink) Observe(ctx context.Context) (map[string]*unstructured.Unstructured, error) {
+func (s *Sink) Live(ctx context.Context) (map[string]*unstructured.Unstructured, error) {
 	dyn, err := s.client()
 	if err != nil {
 		return nil, err
 	}
 	return s.observe(ctx, dyn)
+}
+
+// Observe reads the fabric's live objects (from the watches' cache while it is complete, else by
+// listing them) and compares each of resources with its object, field by field on what the
+// field manager owns: an object that holds the resource as fgd would apply it is reported with
+// the resource's hash, one that differs with its resourceVersion and the differing fields. It
+// writes nothing.
+func (s *Sink) Observe(ctx context.Context, resources []contract.Resource) (contract.ActualSet, error) {
+	dyn, err := s.client()
+	if err != nil {
+		return contract.ActualSet{}, err
+	}
+	live := s.cachedLive()
+	if live == nil {
+		if live, err = s.observe(ctx, dyn); err != nil {
+			return contract.ActualSet{}, err
+		}
+	}
+	set := contract.ActualSet{Objects: make(map[string]contract.Actual, len(resources))}
+	for _, r := range resources {
+		c, err := s.compare(r, live)
+		if err != nil {
+			return contract.ActualSet{}, err
+		}
+		switch c.op {
+		case opUnchanged:
+			set.Objects[r.Key] = contract.Actual{Hash: r.Hash}
+		case opUpdate:
+			set.Objects[r.Key] = contract.Actual{Hash: "resourceVersion " + live[c.key].GetResourceVersion(), Fields: c.fields}
+		}
+	}
+	return set, nil
 }
 
 func (s *Sink) observe(ctx context.Context, dyn dynamic.Interface) (map[string]*unstructured.Unstructured, error) {

@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -72,32 +73,11 @@ func (s *Sink) plan(desired []contract.Resource, live map[string]*unstructured.U
 	var out []change
 	hashes, keys := map[string]bool{}, map[string]bool{}
 	for _, r := range desired {
-		h := r.Hash
-		if h == "" {
-			sum := sha256.Sum256(r.Body)
-			h = hex.EncodeToString(sum[:])
-		}
-		k, obj, err := s.cachedTarget(h, r.Body)
+		c, err := s.compare(r, live)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", r.Path, err)
+			return nil, err
 		}
-		c := change{key: keyOf(k, obj.GetNamespace(), obj.GetName()), kind: k, obj: obj, op: opCreate, hash: h}
-		hashes[h], keys[c.key] = true, true
-		if l := live[c.key]; l != nil {
-			c.op = opUnchanged
-			if !s.knownSame(c.key, h, l) {
-				owned, err := s.owned(l)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", c.key, err)
-				}
-				c.fields = diffPaths("", comparable(obj.Object), comparable(owned))
-				c.op = opUpdate
-				if len(c.fields) == 0 {
-					c.op = opUnchanged
-					s.remember(c.key, h, l.GetResourceVersion())
-				}
-			}
-		}
+		hashes[c.hash], keys[c.key] = true, true
 		out = append(out, c)
 	}
 	s.forgetExcept(hashes, keys)
@@ -117,6 +97,40 @@ func (s *Sink) plan(desired []contract.Resource, live map[string]*unstructured.U
 	}
 	sort.SliceStable(dels, func(i, j int) bool { return dels[i].kind.rank > dels[j].kind.rank })
 	return append(out, dels...), nil
+}
+
+// compare decides what applying r to the live objects takes: create, update (naming the fields)
+// or nothing. A live object found equal is remembered, so the next comparison of it is free.
+func (s *Sink) compare(r contract.Resource, live map[string]*unstructured.Unstructured) (change, error) {
+	h := r.Hash
+	if h == "" {
+		sum := sha256.Sum256(r.Body)
+		h = hex.EncodeToString(sum[:])
+	}
+	k, obj, err := s.cachedTarget(h, r.Body)
+	if err != nil {
+		return change{}, fmt.Errorf("%s: %w", cmp.Or(r.Path, r.Key), err)
+	}
+	c := change{key: keyOf(k, obj.GetNamespace(), obj.GetName()), kind: k, obj: obj, op: opCreate, hash: h}
+	l := live[c.key]
+	if l == nil {
+		return c, nil
+	}
+	c.op = opUnchanged
+	if s.knownSame(c.key, h, l) {
+		return c, nil
+	}
+	owned, err := s.owned(l)
+	if err != nil {
+		return change{}, fmt.Errorf("%s: %w", c.key, err)
+	}
+	c.fields = diffPaths("", comparable(obj.Object), comparable(owned))
+	c.op = opUpdate
+	if len(c.fields) == 0 {
+		c.op = opUnchanged
+		s.remember(c.key, h, l.GetResourceVersion())
+	}
+	return c, nil
 }
 
 // owned returns the part of a live object that the sink's field manager set by apply.

@@ -44,7 +44,10 @@ type Sink struct {
 	memo          memo
 }
 
-var _ contract.Sink = (*Sink)(nil)
+var (
+	_ contract.Sink     = (*Sink)(nil)
+	_ contract.Observer = (*Sink)(nil)
+)
 
 // New checks opts and returns a sink. The kubeconfig is read at the first sync, so a cluster that
 // is not there yet does not keep fgd from starting.
@@ -67,7 +70,8 @@ func New(opts Options) (*Sink, error) {
 
 // Apply compares req.Desired with the live objects and applies only what differs, so a sync with
 // nothing changed writes nothing. req.Changes.Delete, fgd's inventory of what it applied and no
-// longer wants, is deleted where the live object carries the fabric's label.
+// longer wants, is deleted where the live object carries the fabric's label. With DetectOnly each
+// difference is that object's outcome (drift) and nothing is written.
 func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcome, error) {
 	dyn, err := s.client()
 	if err != nil {
@@ -83,49 +87,19 @@ func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcom
 	if err != nil {
 		return contract.Outcome{}, err
 	}
-	expected := expectedChanges(req)
 	var out contract.Outcome
 	var writes []change
 	for _, c := range plan {
-		if c.op == opUnchanged {
+		switch {
+		case c.op == opUnchanged:
 			out.Objects = append(out.Objects, contract.ObjectResult{Key: c.key, Outcome: contract.ObjectUnchanged})
-			continue
-		}
-		if s.opts.DetectOnly {
-			out.Drift = append(out.Drift, c.describe())
+		case s.opts.DetectOnly:
 			out.Objects = append(out.Objects, contract.ObjectResult{Key: c.key, Outcome: contract.ObjectDrift, Message: c.describe()})
-			continue
+		default:
+			writes = append(writes, c)
 		}
-		writes = append(writes, c)
 	}
 	results, err := s.writeAll(ctx, dyn, writes)
 	out.Objects = append(out.Objects, results...)
-	rejected := map[string]bool{}
-	for _, r := range results {
-		rejected[r.Key] = r.Outcome == contract.ObjectRejected
-	}
-	for _, c := range writes {
-		// A change fgd did not make itself since its last apply is drift: someone else edited or
-		// deleted the object. An object the server keeps refusing is reported as rejected, not
-		// as drift at every sync.
-		if !expected[c.key] && !rejected[c.key] {
-			out.Drift = append(out.Drift, c.describe())
-		}
-	}
 	return out, err
-}
-
-// expectedChanges are the keys fgd itself changed since its last apply to this sink.
-func expectedChanges(req contract.Request) map[string]bool {
-	m := map[string]bool{}
-	for _, r := range req.Changes.Create {
-		m[r.Key] = true
-	}
-	for _, r := range req.Changes.Update {
-		m[r.Key] = true
-	}
-	for _, it := range req.Changes.Delete {
-		m[it.Key] = true
-	}
-	return m
 }

@@ -17,7 +17,7 @@ func TestApplyDemoFabricThenResyncWritesNothing(t *testing.T) {
 	desired := demoFabric(t, ns)
 	s := newSink(t, srv, "demo", ns, nil)
 
-	out, err := s.Apply(ctx, firstApply(desired))
+	out, err := syncOnce(ctx, s, firstApply(desired))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestApplyDemoFabricThenResyncWritesNothing(t *testing.T) {
 	if want := countKind(desired, "VPC"); seen != want || want == 0 {
 		t.Errorf("kubectl get vpcs -A: %d VPCs with %s=demo, want %d", seen, LabelFabric, want)
 	}
-	live, err := s.Observe(ctx)
+	live, err := s.Live(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestApplyDemoFabricThenResyncWritesNothing(t *testing.T) {
 	}
 
 	before := len(srv.Writes(t, UserAgent))
-	out, err = s.Apply(ctx, resync(desired))
+	out, err = syncOnce(ctx, s, resync(desired))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestApplyDemoFabricThenResyncWritesNothing(t *testing.T) {
 
 	// A new sink, as after a restart, knows nothing of what it applied: it compares every field it
 	// owns, and still writes nothing.
-	out, err = newSink(t, srv, "demo", ns, nil).Apply(ctx, resync(desired))
+	out, err = syncOnce(ctx, newSink(t, srv, "demo", ns, nil), resync(desired))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestRejectedObjectDoesNotBlockOthers(t *testing.T) {
 
 	// The next sync, with nothing changed in the FGD, tries it again: rejected again, and not
 	// reported as drift.
-	out, err = s.Apply(ctx, resync(desired))
+	out, err = syncOnce(ctx, s, resync(desired))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func TestSyncFromTheWatchCache(t *testing.T) {
 			t.Fatalf("no trigger after %s", what)
 		}
 		// The trigger comes from the event that also updated the cache.
-		out, err := s.Apply(ctx, resync(desired))
+		out, err := syncOnce(ctx, s, resync(desired))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func TestSyncFromTheWatchCache(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	before := len(srv.Writes(t, UserAgent))
-	out, err := s.Apply(ctx, resync(desired))
+	out, err := syncOnce(ctx, s, resync(desired))
 	if err != nil {
 		t.Fatal(err)
 	}
