@@ -32,9 +32,6 @@ type Diff struct {
 	Unchanged int
 }
 
-// Empty reports whether the diff changes nothing.
-func (d Diff) Empty() bool { return len(d.Create)+len(d.Update)+len(d.Delete) == 0 }
-
 // Request is what a sink is asked to do in one sync.
 type Request struct {
 	Fabric, Revision string

@@ -133,6 +133,15 @@ func New(o Options) (*Publisher, error) {
 // With DetectOnly it only reports. Drift found in the live tree is reported
 // and, unless DetectOnly, repaired by the new tree.
 func (p *Publisher) Apply(ctx context.Context, revision string, desired []Manifest) (Result, error) {
+	return p.apply(ctx, revision, desired, nil)
+}
+
+// apply is Apply starting from seen, the live tree as an Observe just read
+// it, when current still points to that tree: the reconciler observes a
+// sink right before it applies, and a 5,000-file tree is not read twice.
+// A file changed in between is no risk: a link to it is refused (link),
+// and drift it makes is found by the next sync's Observe.
+func (p *Publisher) apply(ctx context.Context, revision string, desired []Manifest, seen *liveTree) (Result, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
@@ -144,9 +153,11 @@ func (p *Publisher) Apply(ctx context.Context, revision string, desired []Manife
 	if !p.opts.DetectOnly {
 		p.removeTemps()
 	}
-	live, err := p.readLive()
-	if err != nil {
-		return res, err
+	live := seen
+	if live == nil || !p.stillLive(live) {
+		if live, err = p.readLive(); err != nil {
+			return res, err
+		}
 	}
 	res.Published = live.dir
 	res.Drift = live.drift()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/reconciler/contract"
@@ -14,7 +15,12 @@ import (
 // tree), which also repairs hand edits of the published tree. It observes
 // the live tree, so the reconciler finds drift by comparing the desired set
 // with it; in detect-only mode it publishes nothing.
-type Sink struct{ p *Publisher }
+type Sink struct {
+	p *Publisher
+
+	mu   sync.Mutex
+	seen *liveTree // what Observe read, for the Apply that follows
+}
 
 var (
 	_ contract.Sink     = (*Sink)(nil)
@@ -37,7 +43,11 @@ func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcom
 	if rev == "" {
 		rev = "local"
 	}
-	_, err := s.p.Apply(ctx, rev, manifests)
+	s.mu.Lock()
+	seen := s.seen
+	s.seen = nil
+	s.mu.Unlock()
+	_, err := s.p.apply(ctx, rev, manifests, seen)
 	return contract.Outcome{}, err
 }
 
@@ -52,6 +62,9 @@ func (s *Sink) Observe(_ context.Context, resources []contract.Resource) (contra
 	if err != nil {
 		return contract.ActualSet{}, err
 	}
+	s.mu.Lock()
+	s.seen = live
+	s.mu.Unlock()
 	asked := make(map[string]bool, len(resources))
 	for _, r := range resources {
 		asked[r.Key] = true

@@ -118,6 +118,22 @@ func (p *Publisher) readLive() (*liveTree, error) {
 	return lt, nil
 }
 
+// stillLive reports whether current points to lt's tree (or, for an lt
+// read when nothing was published, still to none).
+func (p *Publisher) stillLive(lt *liveTree) bool {
+	target, err := os.Readlink(filepath.Join(p.opts.Path, currentLink))
+	if errors.Is(err, fs.ErrNotExist) {
+		return lt.dir == ""
+	}
+	if err != nil || lt.dir == "" {
+		return false
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(p.opts.Path, target)
+	}
+	return target == lt.dir
+}
+
 // actualFiles is what the live tree holds now: path → hash.
 func (lt *liveTree) actualFiles() map[string]string { return lt.actual }
 
