@@ -47,7 +47,9 @@ type Request struct {
 
 // Outcome is what a sink did.
 type Outcome struct {
-	// Drift lists what the sink holds that differs from what fgd applied.
+	// Drift lists what the sink holds that differs from what fgd applied,
+	// from a sink that cannot observe its target; for an Observer the
+	// reconciler sets it from its own comparison.
 	Drift []string
 	// Output is the sink's (bounded, redacted) output, e.g. a command's.
 	Output string
