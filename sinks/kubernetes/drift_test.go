@@ -1,6 +1,8 @@
 package kubernetes
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"testing"
@@ -99,5 +101,36 @@ func TestConflictReportedPerObject(t *testing.T) {
 	}
 	if got := subnet(t, srv, ns, "vpc-1"); got != "10.7.7.0/24" {
 		t.Errorf("without force the other manager's subnet was replaced by %s", got)
+	}
+}
+
+// TestSinkNamespaceKeepsResourceKeys: with a namespace other than "default", a document naming
+// none goes into the sink's namespace, yet fgd knows the resource by its key in "default". Its
+// outcome is reported under that key (the API's resource list matches outcomes by key), fgd's own
+// create is not drift, and a change by another client is, under that key.
+func TestSinkNamespaceKeepsResourceKeys(t *testing.T) {
+	srv := shared(t)
+	ctx, ns := testCtx(t), srv.Namespace(t)
+	body := []byte(vpc("vpc-1", "10.0.1.0/24", 1001))
+	r := contract.Resource{Key: "vpc.githedgehog.com/VPC/default/vpc-1", Kind: "VPC", Name: "vpc-1",
+		Path: "managed/vpcs/vpc-1.yaml", Body: body}
+	sum := sha256.Sum256(body)
+	r.Hash = hex.EncodeToString(sum[:])
+	s := newSink(t, srv, "keys", ns, nil)
+	out, err := syncOnce(ctx, s, firstApply([]contract.Resource{r}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Objects) != 1 || out.Objects[0].Key != r.Key || out.Objects[0].Outcome != contract.ObjectApplied || len(out.Drift) != 0 {
+		t.Fatalf("first apply: objects %+v, drift %q; want %s applied, no drift", out.Objects, out.Drift, r.Key)
+	}
+	srv.Kubectl(t, nil, "patch", "vpc", "vpc-1", "-n", ns, "--type", "merge",
+		"-p", `{"spec":{"subnets":{"default":{"subnet":"10.9.9.0/24"}}}}`)
+	out, err = syncOnce(ctx, s, resync([]contract.Resource{r}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "update " + r.Key + " (spec.subnets.default.subnet)"; !slices.Equal(out.Drift, []string{want}) {
+		t.Errorf("after a patch: drift %q, want [%q]", out.Drift, want)
 	}
 }

@@ -30,10 +30,13 @@ const (
 
 // change is what the sink does with one object.
 type change struct {
-	key  string
-	op   string
-	kind kind
-	obj  *unstructured.Unstructured
+	// key is the live object's identity; resource is the key fgd knows the resource by, which
+	// names another namespace when the document names none and the sink's namespace is not
+	// "default".
+	key, resource string
+	op            string
+	kind          kind
+	obj           *unstructured.Unstructured
 	// fields are the paths where the live object differs from the desired one (updates).
 	fields []string
 	// uid is the live object's, so a delete removes the object observed and no later namesake.
@@ -92,7 +95,7 @@ func (s *Sink) plan(desired []contract.Resource, live map[string]*unstructured.U
 		key := keyOf(k, obj.GetNamespace(), obj.GetName())
 		// Only an object that carries the fabric's label is deleted: never one fgd did not create.
 		if l := live[key]; l != nil {
-			dels = append(dels, change{key: key, op: opDelete, kind: k, obj: obj, uid: string(l.GetUID())})
+			dels = append(dels, change{key: key, resource: it.Key, op: opDelete, kind: k, obj: obj, uid: string(l.GetUID())})
 		}
 	}
 	sort.SliceStable(dels, func(i, j int) bool { return dels[i].kind.rank > dels[j].kind.rank })
@@ -111,7 +114,7 @@ func (s *Sink) compare(r contract.Resource, live map[string]*unstructured.Unstru
 	if err != nil {
 		return change{}, fmt.Errorf("%s: %w", cmp.Or(r.Path, r.Key), err)
 	}
-	c := change{key: keyOf(k, obj.GetNamespace(), obj.GetName()), kind: k, obj: obj, op: opCreate, hash: h}
+	c := change{key: keyOf(k, obj.GetNamespace(), obj.GetName()), resource: r.Key, kind: k, obj: obj, op: opCreate, hash: h}
 	l := live[c.key]
 	if l == nil {
 		return c, nil

@@ -92,9 +92,9 @@ func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcom
 	for _, c := range plan {
 		switch {
 		case c.op == opUnchanged:
-			out.Objects = append(out.Objects, contract.ObjectResult{Key: c.key, Outcome: contract.ObjectUnchanged})
+			out.Objects = append(out.Objects, contract.ObjectResult{Key: c.resource, Outcome: contract.ObjectUnchanged})
 		case s.opts.DetectOnly:
-			out.Objects = append(out.Objects, contract.ObjectResult{Key: c.key, Outcome: contract.ObjectDrift, Message: c.describe()})
+			out.Objects = append(out.Objects, contract.ObjectResult{Key: c.resource, Outcome: contract.ObjectDrift, Message: c.describe()})
 		default:
 			writes = append(writes, c)
 		}

@@ -98,7 +98,7 @@ feed:
 // result, so one bad object never blocks the others; a failure of the cluster itself is an error
 // that stops the sync.
 func (s *Sink) write(ctx context.Context, dyn dynamic.Interface, c change) (contract.ObjectResult, error) {
-	res := contract.ObjectResult{Key: c.key}
+	res := contract.ObjectResult{Key: c.resource}
 	ri := dyn.Resource(c.kind.gvr).Namespace(c.obj.GetNamespace())
 	var err error
 	if c.op == opDelete {
