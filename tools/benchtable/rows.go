@@ -55,6 +55,9 @@ var rows = []Row{
 	{What: "… ÷ `git add -A && git commit && git push`", Pkg: "sources/git", Bench: regexp.MustCompile(`^BenchmarkFirstCommitAfterClone5000$`),
 		Unit: "x-commit", Suffix: "×", Target: Target{Op: "<=", Value: 2, Text: "≤ 2×"},
 		Context: []Context{{Label: "git", Unit: "ms-git-commit", Suffix: " ms"}}},
+	{What: "git fetch of one changed file, 5,000 files: bytes sent ÷ `git fetch`'s", Pkg: "sources/git", Bench: regexp.MustCompile(`^BenchmarkFetchOneChange5000$`),
+		Unit: "x-bytes", Suffix: "×", Target: Target{Op: "<=", Value: 2, Text: "≤ 2×"},
+		Context: []Context{{Label: "fgd", Unit: "fgd-bytes/op", Suffix: " B"}, {Label: "git", Unit: "git-bytes/op", Suffix: " B"}}},
 
 	// File dropped (fsnotify) and webhook to the published tree.
 	{What: "file dropped in raw/ → published tree (default debounce 250 ms), p50", Pkg: "cmd/fgd", Bench: regexp.MustCompile(`^BenchmarkDropToPublished$`),

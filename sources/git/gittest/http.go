@@ -15,7 +15,8 @@ import (
 
 // HTTPServer serves every bare repository below a root over git's smart HTTP
 // protocol (git http-backend) on 127.0.0.1, behind basic auth when a
-// password is set, and counts the requests by kind.
+// password is set, and counts the requests by kind and the bytes it sends
+// in answer to them.
 type HTTPServer struct {
 	srv *httptest.Server
 
@@ -28,6 +29,14 @@ type HTTPServer struct {
 	ReceivePack atomic.Int64
 	// Unauthorized counts requests refused with 401.
 	Unauthorized atomic.Int64
+
+	// InfoRefsBytes counts the bytes of the bodies sent in answer to
+	// info/refs requests.
+	InfoRefsBytes atomic.Int64
+	// UploadPackBytes counts the bytes of the bodies sent in answer to
+	// upload-pack requests: what fetches and clones download, packs and
+	// negotiation, as the client received them.
+	UploadPackBytes atomic.Int64
 }
 
 // NewHTTPServer starts a server for the repositories below root. When
@@ -76,8 +85,10 @@ func NewHTTPServer(tb testing.TB, root, user, password string) *HTTPServer {
 		switch {
 		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/info/refs"):
 			s.InfoRefs.Add(1)
+			w = &countingWriter{ResponseWriter: w, n: &s.InfoRefsBytes}
 		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
 			s.UploadPack.Add(1)
+			w = &countingWriter{ResponseWriter: w, n: &s.UploadPackBytes}
 		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack"):
 			s.ReceivePack.Add(1)
 		}
@@ -104,4 +115,29 @@ func (s *HTTPServer) Close() { s.srv.Close() }
 // Counts returns info/refs, upload-pack and receive-pack requests so far.
 func (s *HTTPServer) Counts() (infoRefs, uploadPack, receivePack int64) {
 	return s.InfoRefs.Load(), s.UploadPack.Load(), s.ReceivePack.Load()
+}
+
+// Sent returns the bytes sent so far in answer to info/refs and to
+// upload-pack requests.
+func (s *HTTPServer) Sent() (infoRefs, uploadPack int64) {
+	return s.InfoRefsBytes.Load(), s.UploadPackBytes.Load()
+}
+
+// countingWriter adds the body bytes written through it to n.
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	w.n.Add(int64(n))
+	return n, err
+}
+
+// Flush passes a flush on, so git's answers stream as they did unwrapped.
+func (w *countingWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }

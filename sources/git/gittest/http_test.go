@@ -59,3 +59,33 @@ func TestHTTPServerSurvivesACutPush(t *testing.T) {
 		t.Errorf("the cut push reached git (%d pushes counted, want 1)", n)
 	}
 }
+
+// The server counts the bytes it sends: a clone's upload-pack answer holds
+// the whole pack the clone stores, plus a little framing.
+func TestHTTPServerCountsBytesSent(t *testing.T) {
+	gittest.RequireGit(t)
+	root := t.TempDir()
+	files := map[string]string{}
+	for i := range 200 {
+		files[fmt.Sprintf("f/%03d.yaml", i)] = fmt.Sprintf("name: file-%d\nvalue: %d\n", i, i*7919)
+	}
+	gittest.NewRemote(t, root, "g.git", "main", files)
+	srv := gittest.NewHTTPServer(t, root, "", "")
+	work := filepath.Join(t.TempDir(), "work")
+	gittest.Git(t, filepath.Dir(work), "clone", "--quiet", srv.URL("g.git"), work)
+	packs, err := filepath.Glob(filepath.Join(work, ".git", "objects", "pack", "*.pack"))
+	if err != nil || len(packs) != 1 {
+		t.Fatalf("the clone has packs %v (%v), want one", packs, err)
+	}
+	fi, err := os.Stat(packs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	infoRefs, uploadPack := srv.Sent()
+	if infoRefs <= 0 {
+		t.Errorf("%d bytes counted for the ref advertisement", infoRefs)
+	}
+	if uploadPack < fi.Size() || uploadPack > fi.Size()+4096 {
+		t.Errorf("%d bytes counted for the clone's upload-pack, its pack is %d bytes", uploadPack, fi.Size())
+	}
+}
