@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fgdproject/fgd/sources/git"
@@ -117,4 +118,21 @@ func readFileTB(tb testing.TB, p string) string {
 		tb.Fatal(err)
 	}
 	return string(b)
+}
+
+// After the first fetch, a one-file change costs fgd's fetch about what it
+// costs `git fetch` in a shallow clone: the new commit, the changed trees
+// and the one file, not the whole tree again.
+func TestFetchOneChangeBringsOnlyTheChange(t *testing.T) {
+	c := newOneChange(t, 1000)
+	for range 3 {
+		f, g := c.next()
+		if f > 2*g {
+			t.Errorf("change %d: the server sent fgd %d bytes, git fetch %d: want at most twice git's", c.n, f, g)
+		}
+	}
+	if n := strings.Count(gittest.Git(t, c.repo.Dir(), "rev-list", "HEAD"), "\n") + 1; n > 4 {
+		t.Errorf("the clone holds %d commits of history, want the fetched ones only (4)", n)
+	}
+	gittest.Git(t, c.repo.Dir(), "fsck", "--no-dangling")
 }

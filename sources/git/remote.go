@@ -43,8 +43,10 @@ func (r *Repo) RemoteHead(ctx context.Context) (plumbing.Hash, error) {
 	return h, r.wrap(OpLsRemote, err, c)
 }
 
-// fetch brings the branch's head into the clone (shallow, depth 1, this
-// branch only) and returns it. Callers hold r.mu.
+// fetch brings the branch's head into the clone (shallow, this branch
+// only) and returns it: the first fetch brings the head alone (depth 1),
+// later ones what is new since the clone's commits (see fetchNew). Callers
+// hold r.mu.
 func (r *Repo) fetch(ctx context.Context) (plumbing.Hash, error) { return r.fetchDepth(ctx, 1) }
 
 // fetchDepth is fetch with depth commits of history: a shallow clone is
@@ -59,24 +61,19 @@ func (r *Repo) fetchDepth(ctx context.Context, depth int) (plumbing.Hash, error)
 		op = OpClone
 	}
 	c, err := r.credentials()
-	if err == nil {
-		fctx, cancel := context.WithTimeout(ctx, c.timeout)
-		err = r.repo.FetchContext(fctx, &gogit.FetchOptions{
-			RemoteName: remoteName,
-			RefSpecs:   []gitconfig.RefSpec{r.fetchSpec()},
-			Depth:      depth,
-			Tags:       gogit.NoTags,
-			Auth:       c.method,
-		})
-		err = timeoutError(fctx, err, c.timeout)
-		cancel()
-		if errors.Is(err, gogit.NoErrAlreadyUpToDate) {
-			err = nil
+	if err == nil && op == OpFetch && depth == 1 {
+		var h plumbing.Hash
+		if h, err = r.fetchIncremental(ctx, c); err == nil {
+			r.o.Metrics.observe(r.remote, op, nil)
+			r.log.Debug("fetched", "op", op, "revision", h.String())
+			return h, nil
 		}
-		var nm gogit.NoMatchingRefSpecError
-		if errors.As(err, &nm) {
-			err = errBranchNotFound{r.o.Branch}
+		if errors.Is(err, errNoCommonBase) {
+			r.log.Info("the remote branch shares no commit with the clone (rewritten?): fetching its head alone")
+			err = r.fetchShallow(ctx, c, depth)
 		}
+	} else if err == nil {
+		err = r.fetchShallow(ctx, c, depth)
 	}
 	r.o.Metrics.observe(r.remote, op, err)
 	if err != nil {
@@ -88,6 +85,37 @@ func (r *Repo) fetchDepth(ctx context.Context, depth int) (plumbing.Hash, error)
 	}
 	r.log.Debug("fetched", "op", op, "revision", h.String())
 	return h, nil
+}
+
+// fetchIncremental is fetchNew within the timeout.
+func (r *Repo) fetchIncremental(ctx context.Context, c credentials) (plumbing.Hash, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	h, err := r.fetchNew(ctx, c.method)
+	return h, timeoutError(ctx, err, c.timeout)
+}
+
+// fetchShallow fetches the branch's head with depth commits of history
+// through go-git: a clone's first fetch, or a deeper history.
+func (r *Repo) fetchShallow(ctx context.Context, c credentials, depth int) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	err := r.repo.FetchContext(ctx, &gogit.FetchOptions{
+		RemoteName: remoteName,
+		RefSpecs:   []gitconfig.RefSpec{r.fetchSpec()},
+		Depth:      depth,
+		Tags:       gogit.NoTags,
+		Auth:       c.method,
+	})
+	err = timeoutError(ctx, err, c.timeout)
+	if errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+		return nil
+	}
+	var nm gogit.NoMatchingRefSpecError
+	if errors.As(err, &nm) {
+		return errBranchNotFound{r.o.Branch}
+	}
+	return err
 }
 
 // push sends the local branch to the remote branch (gitwrite.Push: a

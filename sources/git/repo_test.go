@@ -3,7 +3,6 @@ package git_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -393,43 +392,4 @@ func TestCloneCrashLeftovers(t *testing.T) {
 			}
 		})
 	}
-}
-
-// Every fetch adds a pack file and go-git does not repack: past MaxPacks
-// the next Update clones afresh, so the packs (their descriptors and
-// in-memory indexes) stay bounded, and the working tree is right
-// throughout.
-func TestPacksStayBounded(t *testing.T) {
-	e := newEnv(t, "file", seedFGD())
-	o := e.options()
-	r := e.open(o)
-	packs := func() int {
-		m, _ := filepath.Glob(filepath.Join(o.Dir, ".git", "objects", "pack", "*.pack"))
-		return len(m)
-	}
-	most, fresh := 0, false
-	for i := range git.MaxPacks + 3 {
-		content := fmt.Sprintf("change %d\n", i)
-		e.remote.Change(t, fmt.Sprintf("change %d", i), map[string]string{"dc1/raw/counter.yaml": content}, nil)
-		before := packs()
-		do(t, r, update)
-		if got := readFile(t, filepath.Join(o.Dir, "dc1", "raw", "counter.yaml")); got != content {
-			t.Fatalf("update %d: dc1/raw/counter.yaml = %q, want %q", i, got, content)
-		}
-		n := packs()
-		most = max(most, n)
-		if n < before {
-			fresh = true
-		}
-	}
-	if most > git.MaxPacks+1 {
-		t.Errorf("the clone reached %d pack files, more than %d", most, git.MaxPacks+1)
-	}
-	if !fresh {
-		t.Errorf("%d fetches and the clone was never made afresh (at most %d packs)", git.MaxPacks+3, most)
-	}
-	if !strings.Contains(e.logs.String(), "cloned afresh") {
-		t.Error("the fresh clone was not logged")
-	}
-	gittest.Git(t, r.Dir(), "fsck", "--no-dangling")
 }
