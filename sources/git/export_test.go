@@ -1,6 +1,8 @@
 package git
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -10,8 +12,12 @@ import (
 // triggered; set it before Run.
 func SetAfterPoll(p *Poller, f func()) { p.afterPoll = f }
 
-// MaxPacks is the number of pack files past which Update clones afresh.
-const MaxPacks = maxPacks
+// Bounds of a clone's object store past which Update compacts it.
+const (
+	MaxPacks   = maxPacks
+	MaxLoose   = maxLoose
+	MaxHistory = maxHistory
+)
 
 // AllowedSigner is the signer an allowed-signers file trusts for key at
 // when, or "" and why there is none.
@@ -34,3 +40,24 @@ func AllowedSigner(file []byte, key []byte, when time.Time) (signer, why string,
 // SetMaxVerifyWalk lowers the bound of verify mode all's walk; call it
 // before the Repo is used.
 func SetMaxVerifyWalk(r *Repo, n int) { r.maxWalk = n }
+
+// Steps of a compaction after which CrashCompaction stops it.
+const (
+	CompactPackWritten    = compactPackWritten
+	CompactShallowWritten = compactShallowWritten
+	CompactHalfRemoved    = compactHalfRemoved
+)
+
+// CrashCompaction compacts r's clone and stops after step, leaving it on
+// disk as a process killed there would; close r and open the directory
+// again to carry on as a restarted daemon.
+func CrashCompaction(r *Repo, step int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.crashAfter = step
+	defer func() { r.crashAfter = 0 }()
+	if err := r.compact(); !errors.Is(err, errCrashed) {
+		return fmt.Errorf("compaction did not stop at step %d: %v", step, err)
+	}
+	return nil
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
@@ -107,29 +106,36 @@ func (r *Repo) uploadRequest(adv *capability.List, head plumbing.Hash) (*packp.U
 	if adv.Supports(capability.NoProgress) {
 		_ = req.Capabilities.Set(capability.NoProgress)
 	}
-	req.Haves = r.haves()
+	req.Haves = r.haves(shallows)
 	return req, nil
 }
 
 // haves are the clone's tips (tracking, branch, last verified) and up to
-// haveWalk commits below each.
-func (r *Repo) haves() []plumbing.Hash {
+// haveWalk commits below each, never below a shallow commit: the clone
+// may hold commits there (left by a compaction cut short) without their
+// trees, and the server sends nothing it is told the clone has.
+func (r *Repo) haves(shallows []plumbing.Hash) []plumbing.Hash {
+	shallow := map[plumbing.Hash]bool{}
+	for _, h := range shallows {
+		shallow[h] = true
+	}
 	seen := map[plumbing.Hash]bool{}
 	var out []plumbing.Hash
 	for _, name := range []plumbing.ReferenceName{r.trackingRef(), r.branchRef(), verifiedRef} {
-		c, err := r.commit(r.ref(name))
-		if err != nil || c == nil {
-			continue
-		}
-		n := 0
-		_ = object.NewCommitPreorderIter(c, seen, nil).ForEach(func(c *object.Commit) error {
-			seen[c.Hash] = true
-			out = append(out, c.Hash)
-			if n++; n >= haveWalk {
-				return storer.ErrStop
+		queue := []plumbing.Hash{r.ref(name)}
+		for n := 0; len(queue) > 0 && n < haveWalk; n++ {
+			h := queue[0]
+			queue = queue[1:]
+			c, err := r.commit(h)
+			if err != nil || c == nil || seen[h] {
+				continue
 			}
-			return nil
-		})
+			seen[h] = true
+			out = append(out, h)
+			if !shallow[h] {
+				queue = append(queue, c.ParentHashes...)
+			}
+		}
 	}
 	return out
 }

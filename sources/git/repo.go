@@ -115,6 +115,9 @@ type Repo struct {
 	verified plumbing.Hash
 	signer   string
 	maxWalk  int // maxVerifyWalk; tests lower it
+	// crashAfter, set by tests, stops compact after that step, as if the
+	// process died there.
+	crashAfter int
 
 	ownMu  sync.Mutex
 	own    map[plumbing.Hash]bool

@@ -15,16 +15,6 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// maxPacks is the number of pack files past which the next Update clones
-// afresh: every fetch adds one, and go-git does not repack. Each pack costs
-// an open descriptor (up to the cache's limit) and its index in memory for
-// as long as the clone is open: about 35 KiB for the small packs of a
-// push, measured, so 64 of them held over 2 MiB per clone and a fleet of
-// busy git fabrics a lot more. A fresh clone is shallow: one pack with the
-// head's tree, the price of the first sync. Only Update, which holds the
-// working tree, may discard the clone.
-const maxPacks = 16
-
 func (r *Repo) gitDir() string { return filepath.Join(r.o.Dir, gogit.GitDirName) }
 
 func (r *Repo) trackingRef() plumbing.ReferenceName {
@@ -78,9 +68,9 @@ func (r *Repo) openExisting() error {
 	return nil
 }
 
-// removeTemps removes the temp files of go-git writes that a crash
-// interrupted (loose objects and packs being written, packed-refs being
-// rewritten): go-git never looks at them again, so each crash would leave
+// removeTemps removes the temp files of writes that a crash interrupted
+// (loose objects and packs being written, packed-refs and the shallow list
+// being rewritten): go-git never looks at them again, so each crash would leave
 // them for good. Callers make sure no write is under way: Open, before
 // anything writes in the clone, or a caller holding r.mu.
 func (r *Repo) removeTemps() {
@@ -89,6 +79,7 @@ func (r *Repo) removeTemps() {
 		filepath.Join(r.gitDir(), "objects", "pack", "tmp_obj_*"),
 		filepath.Join(r.gitDir(), "objects", "pack", "tmp_pack_*"),
 		filepath.Join(r.gitDir(), "._packed-refs*"),
+		filepath.Join(r.gitDir(), shallowTempPrefix+"*"),
 	} {
 		m, _ := filepath.Glob(pattern)
 		left = append(left, m...)

@@ -30,10 +30,10 @@ func (w *Worktree) check() error {
 }
 
 // Update brings the working tree to the remote branch's head: it clones
-// when there is no clone (shallow, depth 1, the branch only), fetches (the
-// same way) only when the head is a commit the clone lacks, then resets the
+// when there is no clone (shallow, depth 1, the branch only), fetches what
+// is new only when the head is a commit the clone lacks, then resets the
 // working tree to it, removing untracked files: local edits never survive.
-// It returns the head's hash.
+// A clone past its bounds is compacted first. It returns the head's hash.
 func (w *Worktree) Update(ctx context.Context) (plumbing.Hash, error) {
 	if err := w.check(); err != nil {
 		return plumbing.ZeroHash, err
@@ -45,9 +45,8 @@ func (w *Worktree) Update(ctx context.Context) (plumbing.Hash, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.repo != nil && r.packCount() > maxPacks {
-		r.log.Info("the clone has many pack files and is cloned afresh", "dir", r.o.Dir)
-		if err := r.discardClone(); err != nil {
+	if r.repo != nil && r.needsCompaction() {
+		if err := r.compactOrKeep(); err != nil {
 			return plumbing.ZeroHash, err
 		}
 	}
