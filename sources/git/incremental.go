@@ -38,6 +38,12 @@ const haveWalk = 32
 // whole history, so a shallow fetch is made instead.
 var errNoCommonBase = errors.New("the remote branch shares no commit with the clone")
 
+// errNotIncremental is an incremental fetch that failed past the network:
+// the remote's answer could not be used (a server without shallow support,
+// a pack go-git cannot read). The head is then fetched as by the first
+// fetch, which reports its own errors.
+var errNotIncremental = errors.New("the incremental fetch failed")
+
 // fetchNew brings the remote branch's head into a clone that holds a
 // commit, sending only what is new, and points the tracking ref at it.
 // Callers hold r.mu.
@@ -64,7 +70,7 @@ func (r *Repo) fetchNew(ctx context.Context, auth transport.AuthMethod) (plumbin
 	}
 	req, err := r.uploadRequest(ar.Capabilities, head)
 	if err != nil {
-		return plumbing.ZeroHash, err
+		return plumbing.ZeroHash, fmt.Errorf("%w: %w", errNotIncremental, err)
 	}
 	resp, err := sess.UploadPack(ctx, req)
 	if err != nil {
@@ -75,10 +81,10 @@ func (r *Repo) fetchNew(ctx context.Context, auth transport.AuthMethod) (plumbin
 		return plumbing.ZeroHash, errNoCommonBase
 	}
 	if err := r.storeThinPack(buildSideband(req.Capabilities, resp)); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("store the fetched objects: %w", err)
+		return plumbing.ZeroHash, fmt.Errorf("%w: store the fetched objects: %w", errNotIncremental, err)
 	}
 	if c, err := r.commit(head); err != nil || c == nil {
-		return plumbing.ZeroHash, fmt.Errorf("the fetched objects lack the head %s: %w", head, errors.Join(err, plumbing.ErrObjectNotFound))
+		return plumbing.ZeroHash, fmt.Errorf("%w: the fetched objects lack the head %s", errNotIncremental, head)
 	}
 	return head, r.setRef(r.trackingRef(), head)
 }

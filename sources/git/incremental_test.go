@@ -66,7 +66,7 @@ func TestIncrementalFetch(t *testing.T) {
 			if n := strings.Count(gittest.Git(t, o.Dir, "rev-list", "HEAD"), "\n") + 1; n != 2 {
 				t.Errorf("the clone holds %d commits below its head, want 2 (the rewritten head and the one after)", n)
 			}
-			if !strings.Contains(e.logs.String(), "shares no commit") {
+			if !strings.Contains(e.logs.String(), "shares no commit with the clone") {
 				t.Error("the fetch after the rewrite was not logged")
 			}
 		})

@@ -68,8 +68,8 @@ func (r *Repo) fetchDepth(ctx context.Context, depth int) (plumbing.Hash, error)
 			r.log.Debug("fetched", "op", op, "revision", h.String())
 			return h, nil
 		}
-		if errors.Is(err, errNoCommonBase) {
-			r.log.Info("the remote branch shares no commit with the clone (rewritten?): fetching its head alone")
+		if errors.Is(err, errNoCommonBase) || errors.Is(err, errNotIncremental) {
+			r.log.Info("fetching the remote head alone", "why", scrub(err.Error(), c.secrets...))
 			err = r.fetchShallow(ctx, c, depth)
 		}
 	} else if err == nil {
