@@ -152,3 +152,42 @@ func TestCompactionKilledMidway(t *testing.T) {
 		})
 	}
 }
+
+// A compaction that fails (a full disk) costs the sync nothing: the clone
+// is used as it is, never cloned afresh, and compacted at a later sync.
+func TestFailedCompactionKeepsTheClone(t *testing.T) {
+	e := newEnv(t, "file", seedFGD())
+	reg := prometheus.NewRegistry()
+	o := e.options()
+	o.Metrics = git.NewMetrics(reg)
+	r := e.open(o)
+	do(t, r, update)
+	git.FailCompactions(r, git.CompactPackWritten)
+	for i := range git.MaxHistory + 2 {
+		content := fmt.Sprintf("n: %d\n", i)
+		e.remote.Change(t, "change", map[string]string{"dc1/raw/counter.yaml": content}, nil)
+		do(t, r, update)
+		if got := readFile(t, filepath.Join(o.Dir, "dc1", "raw", "counter.yaml")); got != content {
+			t.Fatalf("update %d: dc1/raw/counter.yaml = %q, want %q", i, got, content)
+		}
+	}
+	if !strings.Contains(e.logs.String(), "cannot compact the clone") {
+		t.Fatal("no compaction was tried")
+	}
+	git.FailCompactions(r, 0)
+	e.remote.Change(t, "change", map[string]string{"dc1/raw/last.yaml": "kind: VPC\n"}, nil)
+	do(t, r, update)
+	if got := readFile(t, filepath.Join(o.Dir, "dc1", "raw", "last.yaml")); got != "kind: VPC\n" {
+		t.Errorf("dc1/raw/last.yaml = %q", got)
+	}
+	if !strings.Contains(e.logs.String(), "compacted the clone") {
+		t.Error("the clone was not compacted once compaction worked again")
+	}
+	if n := counterValue(t, reg, e.url, git.OpClone, "success"); n != 1 {
+		t.Errorf("%v clones, want the first one only", n)
+	}
+	if n := len(glob(t, o.Dir, ".git/objects/pack/*.pack")); n != 1 {
+		t.Errorf("%d packs after the compaction, want 1", n)
+	}
+	gittest.Git(t, o.Dir, "fsck", "--no-dangling")
+}

@@ -61,3 +61,11 @@ func CrashCompaction(r *Repo, step int) error {
 	}
 	return nil
 }
+
+// FailCompactions makes every compaction of r stop after step, as a failing
+// disk would, until called with 0.
+func FailCompactions(r *Repo, step int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.crashAfter = step
+}
