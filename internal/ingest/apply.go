@@ -15,7 +15,24 @@ import (
 // log, then the removal of the originals. It reports whether the tree
 // changed.
 func (p *planner) apply(b *batch) (changed bool, err error) {
-	// (1) managed files, in path order.
+	steps := []func(*batch, map[string]bool) (bool, error){
+		p.writeManaged, p.writeUnmanaged, p.writeArchive, p.writeLog, p.removeOriginals,
+	}
+	// failed holds the originals that changed or vanished under us: they
+	// are left for the next run, and nothing that names them is written.
+	failed := map[string]bool{}
+	for _, step := range steps {
+		c, err := step(b, failed)
+		changed = changed || c
+		if err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+// writeManaged is step 1: the managed files, in path order.
+func (p *planner) writeManaged(b *batch, _ map[string]bool) (bool, error) {
 	paths := make([]string, 0, len(b.managed))
 	for mp := range b.managed {
 		paths = append(paths, mp)
@@ -28,35 +45,29 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 		files[i] = fgd.File{Path: p.v.abs(mp), Data: b.managed[mp], Perm: 0o644}
 	}
 	if _, err := mb.WriteMany(files, p.workers); err != nil {
-		return changed, err
+		return false, err
 	}
-	changed = changed || mb.Len() > 0
+	changed := mb.Len() > 0
 	if err := mb.Commit(); err != nil {
 		return changed, err
 	}
 	p.remember(paths, b)
+	return changed, nil
+}
 
-	// (2) unmanaged files and their sidecars, in file order.
-	failed := map[string]bool{}
+// writeUnmanaged is step 2: the unmanaged files and their sidecars, in file
+// order.
+func (p *planner) writeUnmanaged(b *batch, failed map[string]bool) (bool, error) {
 	ub := fgd.NewBatch()
 	defer ub.Abort()
 	for _, u := range b.unmanaged {
 		if u.writeData {
-			var err error
-			switch {
-			case u.isLink:
-				err = ub.Symlink(p.v.abs(u.rel), u.linkTo)
-			case u.copyFrom != "":
-				err = ub.Copy(p.v.abs(u.rel), p.v.abs(u.copyFrom), u.sum, 0o644)
-			default:
-				_, err = ub.Write(p.v.abs(u.rel), u.data, 0o644)
-			}
-			if err != nil {
+			if err := p.writeUnmanagedData(ub, u); err != nil {
 				// A full disk fails the whole run: every later write would
 				// fail too, and the caller must see why (it stalls the sync
 				// with a remediation). The original stays in raw/.
 				if isNoSpace(err) {
-					return changed, err
+					return false, err
 				}
 				// The original changed or vanished under us: leave it for
 				// the next run, and write nothing that names it.
@@ -67,16 +78,31 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 		}
 		if u.sidecarAt != "" {
 			if _, err := ub.Write(p.v.abs(u.sidecarAt), u.sidecar, 0o644); err != nil {
-				return changed, err
+				return false, err
 			}
 		}
 	}
-	changed = changed || ub.Len() > 0
-	if err := ub.Commit(); err != nil {
-		return changed, err
-	}
+	changed := ub.Len() > 0
+	return changed, ub.Commit()
+}
 
-	// (3) archive copies.
+// writeUnmanagedData stages an unmanaged file's content: a link, a copy of
+// the original, or the rejected documents.
+func (p *planner) writeUnmanagedData(ub *fgd.Batch, u unmanagedWrite) error {
+	var err error
+	switch {
+	case u.isLink:
+		err = ub.Symlink(p.v.abs(u.rel), u.linkTo)
+	case u.copyFrom != "":
+		err = ub.Copy(p.v.abs(u.rel), p.v.abs(u.copyFrom), u.sum, 0o644)
+	default:
+		_, err = ub.Write(p.v.abs(u.rel), u.data, 0o644)
+	}
+	return err
+}
+
+// writeArchive is step 3: the archive copies.
+func (p *planner) writeArchive(b *batch, failed map[string]bool) (bool, error) {
 	ab := fgd.NewBatch()
 	defer ab.Abort()
 	for _, a := range b.archive {
@@ -84,41 +110,40 @@ func (p *planner) apply(b *batch) (changed bool, err error) {
 			continue
 		}
 		if _, err := ab.Write(p.v.abs(a.rel), a.data, 0o644); err != nil {
-			return changed, err
+			return false, err
 		}
 	}
 	if err := p.archiveRetired(ab, b, failed); err != nil {
-		return changed, err
+		return false, err
 	}
-	changed = changed || ab.Len() > 0
-	if err := ab.Commit(); err != nil {
-		return changed, err
-	}
+	changed := ab.Len() > 0
+	return changed, ab.Commit()
+}
 
-	// (4) the archive log: new segments if it rolls, then one atomic
-	// rewrite of its recent part.
+// writeLog is step 4: the archive log, new segments if it rolls, then one
+// atomic rewrite of its recent part.
+func (p *planner) writeLog(b *batch, failed map[string]bool) (bool, error) {
 	for _, r := range b.records {
 		if !failed[r.Path] && !failed[b.retiredFor(r.Path)] {
 			if _, err := p.log.add(r); err != nil {
-				return changed, err
+				return false, err
 			}
 		}
 	}
-	changed = changed || p.log.dirty
-	if err := p.log.write(p.root); err != nil {
-		return changed, err
-	}
+	return p.log.dirty, p.log.write(p.root)
+}
 
-	// (5) the originals, in ascending path order.
+// removeOriginals is step 5: the originals, in ascending path order.
+func (p *planner) removeOriginals(b *batch, failed map[string]bool) (bool, error) {
 	if p.beforeRemove != nil {
 		p.beforeRemove()
 	}
 	held := p.heldNow(b.remove, failed)
 	dirs := map[string]bool{}
 	if err := p.removeRetired(b, failed, dirs); err != nil {
-		return changed, err
+		return false, err
 	}
-	changed = changed || len(b.retire) > 0
+	changed := len(b.retire) > 0
 	for _, rel := range b.remove {
 		if failed[rel] {
 			continue

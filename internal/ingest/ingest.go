@@ -52,14 +52,9 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 		return nil, errors.New("ingest: no resource registry")
 	}
 	o := opts.withDefaults()
-	root, err := filepath.Abs(root)
+	root, err := checkFGD(root)
 	if err != nil {
-		return nil, fmt.Errorf("fgd: %w", err)
-	}
-	if fi, err := os.Stat(root); err != nil {
-		return nil, fmt.Errorf("fgd: %w (check the FGD path)", err)
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("fgd: %s is not a folder; point fgd at the FGD's folder", root)
+		return nil, err
 	}
 	if o.Fabric == "" {
 		o.Fabric = DefaultFabric(root)
@@ -67,41 +62,14 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 	start := time.Now()
 	rep := &Report{Fabric: o.Fabric, DryRun: o.DryRun, Files: []FileResult{}, Resources: []ResourceResult{},
 		Retired: []Retired{}, Conflicts: []Conflict{}, Errors: []ErrorItem{}, Repairs: []fgd.Repair{}, Skipped: []Skipped{}, Deferred: []Skipped{}}
-	m := fgd.Manifest{Fabric: o.Fabric, LayoutVersion: fgd.LayoutVersion, FGDVersion: buildinfo.Version}
-
-	var lock *fgd.Lock
-	if o.DryRun {
-		lock, err = fgd.AcquireShared(ctx, root, o.LockTimeout)
-	} else {
-		lock, err = fgd.Acquire(ctx, root, o.LockTimeout)
-	}
+	lock, err := lockFGD(ctx, root, o, rep)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release()
-	if lock != nil {
-		rep.LockWaitedMS, rep.LockWaitedFor = lock.Waited.Milliseconds(), lock.WaitedFor
-		if lock.Waited > 0 {
-			o.Logger.Info("waited for another fgd's lock", "fgd", root, "pid", lock.WaitedFor, "waited", lock.Waited)
-		}
+	if err := prepare(root, o, rep); err != nil {
+		return nil, err
 	}
-	if o.DryRun {
-		if rep.Repairs, err = fgd.Inspect(root, m); err != nil {
-			return nil, err
-		}
-	} else {
-		cleaned, err := fgd.CleanTemp(root)
-		if err != nil {
-			return nil, err
-		}
-		reps, err := fgd.Ensure(root, m)
-		if err != nil {
-			return nil, err
-		}
-		rep.Repairs = append(cleaned, reps...)
-	}
-	rep.Changed = len(rep.Repairs) > 0
-
 	log, moved, err := readArchiveLog(root, o.DryRun)
 	if err != nil {
 		return rep, err
@@ -119,36 +87,117 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 	if err := p.untrustManaged(ctx, reg, o); err != nil {
 		return rep, err
 	}
-	cands, skipped, errs := discover(root)
+	cands, err := p.discoverRaw(ctx, o)
+	if err != nil {
+		return rep, err
+	}
+	o.Progress(StageProcessing)
+	if err := p.ingestBatches(ctx, reg, cands, o); err != nil {
+		return rep, err
+	}
+	p.resources()
+	logRun(ctx, o, rep, root, start)
+	return rep, nil
+}
+
+// checkFGD returns root as an absolute path, or why it is not an FGD's
+// folder.
+func checkFGD(root string) (string, error) {
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return "", fmt.Errorf("fgd: %w", err)
+	}
+	if fi, err := os.Stat(root); err != nil {
+		return "", fmt.Errorf("fgd: %w (check the FGD path)", err)
+	} else if !fi.IsDir() {
+		return "", fmt.Errorf("fgd: %s is not a folder; point fgd at the FGD's folder", root)
+	}
+	return root, nil
+}
+
+// lockFGD takes the FGD's lock: shared for a dry run, else exclusive.
+func lockFGD(ctx context.Context, root string, o Options, rep *Report) (*fgd.Lock, error) {
+	var lock *fgd.Lock
+	var err error
+	if o.DryRun {
+		lock, err = fgd.AcquireShared(ctx, root, o.LockTimeout)
+	} else {
+		lock, err = fgd.Acquire(ctx, root, o.LockTimeout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if lock != nil {
+		rep.LockWaitedMS, rep.LockWaitedFor = lock.Waited.Milliseconds(), lock.WaitedFor
+		if lock.Waited > 0 {
+			o.Logger.Info("waited for another fgd's lock", "fgd", root, "pid", lock.WaitedFor, "waited", lock.Waited)
+		}
+	}
+	return lock, nil
+}
+
+// prepare validates and repairs the FGD's structure (a dry run only
+// reports what it would repair).
+func prepare(root string, o Options, rep *Report) error {
+	m := fgd.Manifest{Fabric: o.Fabric, LayoutVersion: fgd.LayoutVersion, FGDVersion: buildinfo.Version}
+	if o.DryRun {
+		var err error
+		rep.Repairs, err = fgd.Inspect(root, m)
+		if err != nil {
+			return err
+		}
+	} else {
+		cleaned, err := fgd.CleanTemp(root)
+		if err != nil {
+			return err
+		}
+		reps, err := fgd.Ensure(root, m)
+		if err != nil {
+			return err
+		}
+		rep.Repairs = append(cleaned, reps...)
+	}
+	rep.Changed = len(rep.Repairs) > 0
+	return nil
+}
+
+// discoverRaw lists the files to ingest, settled and not held open by a
+// writer; the others are reported as skipped or deferred.
+func (p *planner) discoverRaw(ctx context.Context, o Options) ([]candidate, error) {
+	rep := p.rep
+	cands, skipped, errs := discover(p.root)
 	if wait := settleWait(cands, o.Settle, time.Now()); wait > 0 && wait <= maxSettleWait {
 		// Files copied in just before this run (the daemon's startup) are
 		// waited for, once, and taken by it instead of a follow-up sync.
 		if err := sleep(ctx, wait); err != nil {
-			return rep, fmt.Errorf("fgd: ingest of %s stopped: %w", root, err)
+			return nil, fmt.Errorf("fgd: ingest of %s stopped: %w", p.root, err)
 		}
-		cands, skipped, errs = discover(root)
+		cands, skipped, errs = discover(p.root)
 	}
 	rep.Skipped = append(rep.Skipped, skipped...)
 	cands, deferred := settled(cands, o.Settle, time.Now())
 	rep.Deferred = append(rep.Deferred, deferred...)
-	cands, deferred = notHeld(root, cands)
+	cands, deferred = notHeld(p.root, cands)
 	rep.Deferred = append(rep.Deferred, deferred...)
 	rep.Errors = append(rep.Errors, errs...)
 	rep.Failed += len(errs)
 	for _, c := range cands {
 		p.stamps[c.rel] = c.stamp
 	}
-	o.Progress(StageProcessing)
-	// Batches are planned and written one after the other, in path order
-	// (the crash-safety argument above holds per batch and across them);
-	// reading and validating the next batch overlaps the writing of the
-	// current one, since it touches none of the files being written.
+	return cands, nil
+}
+
+// ingestBatches plans and writes cands batch by batch, in path order (the
+// crash-safety argument of Run holds per batch and across them); reading
+// and validating the next batch overlaps the writing of the current one,
+// since it touches none of the files being written.
+func (p *planner) ingestBatches(ctx context.Context, reg *resource.Registry, cands []candidate, o Options) error {
 	examineFrom := func(first int) <-chan examinedBatch {
 		ch := make(chan examinedBatch, 1)
 		last := nextBatch(cands, first, o)
 		go func() {
 			t0 := time.Now()
-			ch <- examinedBatch{first: first, last: last, ex: examineAll(ctx, root, cands[first:last], reg, o), took: time.Since(t0)}
+			ch <- examinedBatch{first: first, last: last, ex: examineAll(ctx, p.root, cands[first:last], reg, o), took: time.Since(t0)}
 		}()
 		return ch
 	}
@@ -170,25 +219,10 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 			next = examineFrom(cur.last)
 		}
 		if err := ctx.Err(); err != nil {
-			return rep, fmt.Errorf("fgd: ingest of %s stopped: %w", root, err)
+			return fmt.Errorf("fgd: ingest of %s stopped: %w", p.root, err)
 		}
-		b, err := p.plan(cur.ex)
-		if err != nil {
-			return rep, err
-		}
-		if len(b.remove) > 0 || len(b.retire) > 0 {
-			rep.Changed = true
-		}
-		if !o.DryRun {
-			t1 := time.Now()
-			release := o.Gate()
-			changed, err := p.apply(b)
-			release()
-			rep.Changed = rep.Changed || changed
-			o.Logger.Debug("batch written", "fgd", root, "files", cur.last-cur.first, "examine", cur.took, "apply", time.Since(t1))
-			if err != nil {
-				return rep, fmt.Errorf("fgd: ingest of %s stopped (a re-run finishes it): %w", root, err)
-			}
+		if err := p.ingestBatch(cur, o); err != nil {
+			return err
 		}
 		if o.OnFile != nil {
 			for i := cur.first; i < cur.last; i++ {
@@ -196,7 +230,35 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 			}
 		}
 	}
-	p.resources()
+	return nil
+}
+
+// ingestBatch plans one examined batch and, unless in a dry run, writes it.
+func (p *planner) ingestBatch(cur examinedBatch, o Options) error {
+	b, err := p.plan(cur.ex)
+	if err != nil {
+		return err
+	}
+	if len(b.remove) > 0 || len(b.retire) > 0 {
+		p.rep.Changed = true
+	}
+	if o.DryRun {
+		return nil
+	}
+	t1 := time.Now()
+	release := o.Gate()
+	changed, err := p.apply(b)
+	release()
+	p.rep.Changed = p.rep.Changed || changed
+	o.Logger.Debug("batch written", "fgd", p.root, "files", cur.last-cur.first, "examine", cur.took, "apply", time.Since(t1))
+	if err != nil {
+		return fmt.Errorf("fgd: ingest of %s stopped (a re-run finishes it): %w", p.root, err)
+	}
+	return nil
+}
+
+// logRun writes the run's one log line: at info when it did something.
+func logRun(ctx context.Context, o Options, rep *Report, root string, start time.Time) {
 	level := slog.LevelDebug
 	if rep.Changed || len(rep.Files) > 0 {
 		level = slog.LevelInfo
@@ -204,7 +266,6 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 	o.Logger.Log(ctx, level, "ingest", "fgd", root, "fabric", o.Fabric, "dry_run", o.DryRun, "files", len(rep.Files),
 		"created", rep.Created, "updated", rep.Updated, "unchanged", rep.Unchanged, "unmanaged", rep.Unmanaged,
 		"retired", len(rep.Retired), "conflicts", len(rep.Conflicts), "failed", rep.Failed, "changed", rep.Changed, "took", time.Since(start).Round(time.Millisecond).String())
-	return rep, nil
 }
 
 // untrustManaged validates managed/ (see checkManaged) before raw/ is

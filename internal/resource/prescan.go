@@ -15,26 +15,7 @@ type shape struct {
 // prescan scans text (LF line ends) and stops early once the depth estimate passes maxDepth or the node
 // estimate passes maxNodes.
 func prescan(text []byte, maxDepth, maxNodes int) shape {
-	var (
-		sh          shape
-		stack       []int // columns of open block collections
-		flow        int   // open flow collections
-		quote       byte  // open quoted scalar: '"' or '\''
-		inBlock     bool  // inside a literal or folded block scalar
-		blockParent int   // its content is every line indented more than this
-	)
-	push := func(col, line int) {
-		if len(stack) == 0 || stack[len(stack)-1] < col {
-			stack = append(stack, col)
-			if d := len(stack) + flow; d > sh.depth {
-				sh.depth = d
-				if d > maxDepth && sh.depthLine == 0 {
-					sh.depthLine = line
-				}
-			}
-		}
-	}
-	lineNo := 0
+	s := scanner{maxDepth: maxDepth}
 	for pos := 0; pos < len(text); {
 		end := pos
 		for end < len(text) && text[end] != '\n' {
@@ -42,109 +23,171 @@ func prescan(text []byte, maxDepth, maxNodes int) shape {
 		}
 		line := text[pos:end]
 		pos = end + 1
-		lineNo++
-		if sh.depthLine != 0 || sh.nodes > maxNodes {
+		s.lineNo++
+		if s.sh.depthLine != 0 || s.sh.nodes > maxNodes {
 			break
 		}
-		indent := 0
-		for indent < len(line) && line[indent] == ' ' {
-			indent++
-		}
-		rest := trimSpace(line)
-		if inBlock {
-			if len(rest) == 0 || indent > blockParent {
-				continue
-			}
-			inBlock = false
-		}
-		i := 0
-		atNode := true
-		keyCol := 0
-		if quote == 0 && flow == 0 {
-			if len(rest) == 0 || rest[0] == '#' || line[0] == '%' {
-				continue
-			}
-			if len(line) >= 3 && line[0] == '-' && line[1] == '-' && line[2] == '-' && (len(line) == 3 || line[3] == ' ' || line[3] == '\t') {
-				i = 3 // a document start marker; what follows it is the document's root node
-			} else {
-				for len(stack) > 0 && stack[len(stack)-1] > indent {
-					stack = stack[:len(stack)-1]
-				}
-				i = indent
-			}
-			keyCol = i
-		} else {
-			atNode = quote == 0
-		}
-		for ; i < len(line); i++ {
-			c := line[i]
-			if quote != 0 {
-				switch {
-				case quote == '"' && c == '\\':
-					i++
-				case c == quote && quote == '\'' && i+1 < len(line) && line[i+1] == '\'':
-					i++
-				case c == quote:
-					quote = 0
-				}
-				continue
-			}
-			next := byte(' ')
-			if i+1 < len(line) {
-				next = line[i+1]
-			}
-			spaceNext := next == ' ' || next == '\t'
-			switch {
-			case c == ' ' || c == '\t':
-				continue
-			case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-				i = len(line)
-			case atNode && (c == '"' || c == '\''):
-				quote, atNode, keyCol = c, false, i
-				sh.nodes++
-			case atNode && (c == '[' || c == '{'):
-				flow++
-				sh.nodes++
-				if d := len(stack) + flow; d > sh.depth {
-					sh.depth = d
-					if d > maxDepth && sh.depthLine == 0 {
-						sh.depthLine = lineNo
-					}
-				}
-			case flow > 0 && (c == ']' || c == '}'):
-				flow--
-				atNode = false
-			case flow > 0 && c == ',':
-				atNode = true
-			case c == ':' && (spaceNext || (flow > 0 && (next == ',' || next == ']' || next == '}'))):
-				if flow == 0 {
-					push(keyCol, lineNo)
-				}
-				atNode = true
-			case atNode && flow == 0 && (c == '-' || c == '?') && spaceNext:
-				push(i, lineNo)
-				keyCol = i + 2
-			case atNode && flow == 0 && (c == '|' || c == '>'):
-				inBlock = true
-				blockParent = -1
-				if len(stack) > 0 {
-					blockParent = stack[len(stack)-1]
-				}
-				i = len(line)
-			case atNode && (c == '&' || c == '!' || c == '*'):
-				for i+1 < len(line) && line[i+1] != ' ' && line[i+1] != '\t' && (flow == 0 || (line[i+1] != ',' && line[i+1] != ']' && line[i+1] != '}')) {
-					i++
-				}
-				atNode = c != '*'
-			default:
-				if atNode {
-					keyCol = i
-					atNode = false
-					sh.nodes++
-				}
-			}
-		}
+		s.scanLine(line)
 		// A quoted scalar or flow collection left open continues on the next line.
 	}
-	return sh
+	return s.sh
+}
+
+// scanner is prescan's state between lines.
+type scanner struct {
+	sh          shape
+	maxDepth    int
+	lineNo      int   // 1-based number of the line being scanned
+	stack       []int // columns of open block collections
+	flow        int   // open flow collections
+	quote       byte  // open quoted scalar: '"' or '\''
+	inBlock     bool  // inside a literal or folded block scalar
+	blockParent int   // its content is every line indented more than this
+	atNode      bool  // the next token starts a node
+	keyCol      int   // column of the current mapping key
+}
+
+// deeper records a new depth estimate.
+func (s *scanner) deeper() {
+	if d := len(s.stack) + s.flow; d > s.sh.depth {
+		s.sh.depth = d
+		if d > s.maxDepth && s.sh.depthLine == 0 {
+			s.sh.depthLine = s.lineNo
+		}
+	}
+}
+
+// push opens a block collection at col, unless one is open there already.
+func (s *scanner) push(col int) {
+	if len(s.stack) == 0 || s.stack[len(s.stack)-1] < col {
+		s.stack = append(s.stack, col)
+		s.deeper()
+	}
+}
+
+// scanLine scans one line: its indentation closes block collections, then
+// its characters are taken one token at a time.
+func (s *scanner) scanLine(line []byte) {
+	i, ok := s.lineStart(line)
+	if !ok {
+		return
+	}
+	for ; i < len(line); i++ {
+		i = s.scanChar(line, i)
+	}
+}
+
+// lineStart handles what a line's start decides: the end of a block
+// scalar, blank and comment lines, a document marker and the block
+// collections its indentation closes. It returns where scanning goes on, or
+// false when the line holds nothing to scan.
+func (s *scanner) lineStart(line []byte) (int, bool) {
+	indent := 0
+	for indent < len(line) && line[indent] == ' ' {
+		indent++
+	}
+	rest := trimSpace(line)
+	if s.inBlock {
+		if len(rest) == 0 || indent > s.blockParent {
+			return 0, false
+		}
+		s.inBlock = false
+	}
+	s.atNode, s.keyCol = true, 0
+	if s.quote != 0 || s.flow != 0 {
+		s.atNode = s.quote == 0
+		return 0, true
+	}
+	if len(rest) == 0 || rest[0] == '#' || line[0] == '%' {
+		return 0, false
+	}
+	i := indent
+	if len(line) >= 3 && line[0] == '-' && line[1] == '-' && line[2] == '-' && (len(line) == 3 || line[3] == ' ' || line[3] == '\t') {
+		i = 3 // a document start marker; what follows it is the document's root node
+	} else {
+		for len(s.stack) > 0 && s.stack[len(s.stack)-1] > indent {
+			s.stack = s.stack[:len(s.stack)-1]
+		}
+	}
+	s.keyCol = i
+	return i, true
+}
+
+// scanChar takes the token at line[i] and returns the index of its last
+// character.
+func (s *scanner) scanChar(line []byte, i int) int {
+	c := line[i]
+	if s.quote != 0 {
+		return s.inQuote(line, i)
+	}
+	next := byte(' ')
+	if i+1 < len(line) {
+		next = line[i+1]
+	}
+	spaceNext := next == ' ' || next == '\t'
+	switch {
+	case c == ' ' || c == '\t':
+	case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+		return len(line)
+	case s.atNode && (c == '"' || c == '\''):
+		s.quote, s.atNode, s.keyCol = c, false, i
+		s.sh.nodes++
+	case s.atNode && (c == '[' || c == '{'):
+		s.flow++
+		s.sh.nodes++
+		s.deeper()
+	case s.flow > 0 && (c == ']' || c == '}'):
+		s.flow--
+		s.atNode = false
+	case s.flow > 0 && c == ',':
+		s.atNode = true
+	case c == ':' && (spaceNext || (s.flow > 0 && (next == ',' || next == ']' || next == '}'))):
+		if s.flow == 0 {
+			s.push(s.keyCol)
+		}
+		s.atNode = true
+	case s.atNode && s.flow == 0 && (c == '-' || c == '?') && spaceNext:
+		s.push(i)
+		s.keyCol = i + 2
+	case s.atNode && s.flow == 0 && (c == '|' || c == '>'):
+		s.inBlock = true
+		s.blockParent = -1
+		if len(s.stack) > 0 {
+			s.blockParent = s.stack[len(s.stack)-1]
+		}
+		return len(line)
+	case s.atNode && (c == '&' || c == '!' || c == '*'):
+		return s.nodeProperty(line, i, c)
+	default:
+		if s.atNode {
+			s.keyCol = i
+			s.atNode = false
+			s.sh.nodes++
+		}
+	}
+	return i
+}
+
+// inQuote takes line[i] inside a quoted scalar.
+func (s *scanner) inQuote(line []byte, i int) int {
+	c := line[i]
+	switch {
+	case s.quote == '"' && c == '\\':
+		i++
+	case c == s.quote && s.quote == '\'' && i+1 < len(line) && line[i+1] == '\'':
+		i++
+	case c == s.quote:
+		s.quote = 0
+	}
+	return i
+}
+
+// nodeProperty skips an anchor, a tag or an alias starting at line[i]; a
+// node follows an anchor or a tag, not an alias.
+func (s *scanner) nodeProperty(line []byte, i int, c byte) int {
+	for i+1 < len(line) && line[i+1] != ' ' && line[i+1] != '\t' && (s.flow == 0 || (line[i+1] != ',' && line[i+1] != ']' && line[i+1] != '}')) {
+		i++
+	}
+	s.atNode = c != '*'
+	return i
 }
