@@ -37,6 +37,11 @@ var rows = []Row{
 		Unit: "extra-alloc-MiB", Suffix: " MiB", Target: Target{Op: "<", Value: 100, Text: "< 100 MiB"},
 		Context: []Context{{Label: "ratio", Unit: "x-alloc", Suffix: "×"}, {Label: "peak RSS", Unit: "peak-rss-MiB", Suffix: " MiB"}}},
 
+	// What a daemon holds per resource beyond the resource's own bytes.
+	{What: "live heap per resource beyond its normalized bytes, one fabric of 5,000 (store, managed cache, directory sink)", Pkg: "reconciler", Bench: regexp.MustCompile(`^BenchmarkHeapPerResource5000$`),
+		Unit: "heap-bytes/resource", Scale: 1.0 / 1024, Suffix: " KiB", Target: Target{Op: "<=", Value: 3072, Text: "≤ 3 KiB"},
+		Context: []Context{{Label: "bytes", Unit: "body-bytes/resource", Suffix: " B"}}},
+
 	// A burst of 5,000 files must coalesce, not make one sync per file.
 	{What: "5,000 files dropped at once: syncs", Pkg: "reconciler", Bench: regexp.MustCompile(`^BenchmarkBurst5000$`),
 		Unit: "syncs", Target: Target{Op: "<", Value: 50, Text: "< 50 (≪ 5,000)"}},
