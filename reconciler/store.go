@@ -180,7 +180,7 @@ func (r *Reconciler) storeDesired(f *fabric, revision, root string, compare bool
 	rs := make([]state.Resource, len(managed))
 	for i, m := range managed {
 		rs[i] = state.Resource{
-			Fabric: fabric, Revision: revision, Key: m.ID.Key(), Kind: m.ID.Kind, Name: m.ID.Name,
+			Fabric: fabric, Revision: revision, Key: m.Key, Kind: m.ID.Kind, Name: m.ID.Name,
 			Namespace: m.ID.Namespace, Path: m.Path, Hash: m.Hash, Body: m.Body,
 		}
 	}

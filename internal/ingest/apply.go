@@ -165,14 +165,15 @@ func (p *planner) removeOriginals(b *batch, failed map[string]bool) (bool, error
 // remember tells the managed cache that the managed files just written are
 // valid: they are fgd's own normalized output of validated resources, so
 // the next sync need not parse them again (reading them back from the page
-// cache costs far less than parsing).
+// cache costs far less than parsing), and the desired set takes their
+// bytes from the cache instead of reading them once more.
 func (p *planner) remember(paths []string, b *batch) {
 	if p.cache == nil {
 		return
 	}
 	for _, mp := range paths {
 		if c, ok := p.claims[p.holder[mp]]; ok {
-			p.cache.putRead(p.root, mp, sumOf(b.managed[mp]), c.res.id)
+			p.cache.putRead(p.root, mp, b.managed[mp], sumOf(b.managed[mp]), c.res.id)
 		}
 	}
 }

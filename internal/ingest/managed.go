@@ -2,9 +2,9 @@ package ingest
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,40 +20,46 @@ import (
 // Managed is one resource of an FGD's managed/ tree: the desired set.
 type Managed struct {
 	ID   resource.Identity
+	Key  string // ID.Key()
 	Path string // below the FGD, e.g. "managed/vpcs/vpc-1.yaml"
 	Hash string // hex sha256 of Body
 	Body []byte
 }
 
 // ReadManaged lists the resources of root's managed/ tree, sorted by path:
-// the desired set handed to sinks. Nothing in it is trusted: each file is
-// read under the read rule (fgd.ReadFile) and must be exactly one of the
-// 12 Hedgehog kinds, valid, in its own kind folder under its normalized
-// name; a file whose content cache does not already know as valid is
-// parsed and validated again here. Ingestion moves the files that fail to
-// unmanaged/ before this runs, so a failure here means managed/ changed
-// in between: it is an error that names the file, because publishing a
-// desired set with a hole in it would make sinks prune what they should
-// keep. Symlinks, special files and dotfiles are never part of the set.
+// the desired set handed to sinks. Nothing in it is trusted: each file must
+// be exactly one of the 12 Hedgehog kinds, valid, in its own kind folder
+// under its normalized name. A file the cache knows as valid with the same
+// stamp is taken from the cache without being read; any other is read
+// under the read rule (fgd.ReadFile) and, unless its content hash is the
+// one the cache knows, parsed and validated again here. Every
+// FullPassInterval (or after RequestFullPass) every file is read and hashed
+// and the cache repaired from the disk. Ingestion moves the files that
+// fail to unmanaged/ before this runs, so a failure here means managed/
+// changed in between: it is an error that names the file, because
+// publishing a desired set with a hole in it would make sinks prune what
+// they should keep. Symlinks, special files and dotfiles are never part of
+// the set.
 func ReadManaged(root string, reg *resource.Registry, cache *ManagedCache) ([]Managed, error) {
 	if reg == nil {
 		return nil, errors.New("ingest: no resource registry")
 	}
+	full := cache.beginPass()
 	var out []Managed
 	for _, k := range resource.Kinds() {
-		dir := filepath.Join(root, fgd.ManagedDir, k.Dir)
-		entries, err := listKindDir(root, path.Join(fgd.ManagedDir, k.Dir))
+		dir := path.Join(fgd.ManagedDir, k.Dir)
+		entries, err := listKindDir(root, dir)
 		if os.IsNotExist(err) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", dir, err)
+			return nil, fmt.Errorf("read %s: %w", filepath.Join(root, fgd.ManagedDir, k.Dir), err)
 		}
 		for _, e := range entries {
 			if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".yaml") || strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
-			m, err := readManagedFile(root, path.Join(fgd.ManagedDir, k.Dir, e.Name()), k, reg, cache)
+			m, err := readManagedFile(root, path.Join(dir, e.Name()), e, k, reg, cache, full)
 			if err != nil {
 				return nil, err
 			}
@@ -61,36 +67,73 @@ func ReadManaged(root string, reg *resource.Registry, cache *ManagedCache) ([]Ma
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	keep := make(map[string]bool, len(out))
+	for _, m := range out {
+		keep[m.Path] = true
+	}
+	cache.retain(keep)
 	return out, nil
 }
 
-// readManagedFile reads and checks one file of the desired set.
-func readManagedFile(root, rel string, k resource.KindInfo, reg *resource.Registry, cache *ManagedCache) (Managed, error) {
+// readManagedFile reads and checks one file of the desired set; with full
+// unset, a file whose stamp the cache knows is not read.
+func readManagedFile(root, rel string, d fs.DirEntry, k resource.KindInfo, reg *resource.Registry, cache *ManagedCache, full bool) (Managed, error) {
 	const fix = "a sync moves it to unmanaged/; fgd writes only valid resources there"
 	// Stamped before it is read: see ManagedCache.putRead.
-	fi, statErr := os.Lstat(filepath.Join(root, filepath.FromSlash(rel)))
-	body, err := fgd.ReadFile(root, rel, fgd.MaxInputBytes)
-	if err != nil {
-		return Managed{}, fmt.Errorf("read %s: %w", rel, err)
-	}
-	sum := sha256.Sum256(body)
-	id, ok := cache.bySum(rel, sum)
-	if !ok {
-		cache.count()
-		e := examineBytes(rel, body, reg)
-		if !judgeManaged(&e) {
-			return Managed{}, fmt.Errorf("%s: not a valid managed resource: %s (%s)", rel, firstReason(e), fix)
+	fi, statErr := d.Info()
+	var m Managed
+	if e, ok := cachedByStamp(cache, rel, fi, statErr); ok && !full {
+		m = e.managed()
+	} else {
+		body, err := fgd.ReadFile(root, rel, fgd.MaxInputBytes)
+		if err != nil {
+			return Managed{}, fmt.Errorf("read %s: %w", rel, err)
 		}
-		id = e.docs[0].res.id
-		if statErr == nil {
-			cache.put(rel, validEntry{stamp: stampOf(fi), sum: sum, id: id})
+		if m, err = checkManagedBody(rel, body, fi, statErr, reg, cache); err != nil {
+			return Managed{}, fmt.Errorf("%s: %w (%s)", rel, err, fix)
 		}
 	}
 	// Defence in depth: only the 12 kinds, each in its own folder.
-	if got, known := resource.LookupKind(id.Group, id.Kind); !known || got.Dir != k.Dir {
-		return Managed{}, fmt.Errorf("%s: %s/%s is not a %s (%s)", rel, id.Group, id.Kind, k.Kind, fix)
+	if got, known := resource.LookupKind(m.ID.Group, m.ID.Kind); !known || got.Dir != k.Dir {
+		return Managed{}, fmt.Errorf("%s: %s/%s is not a %s (%s)", rel, m.ID.Group, m.ID.Kind, k.Kind, fix)
 	}
-	return Managed{ID: id, Path: rel, Hash: hex.EncodeToString(sum[:]), Body: body}, nil
+	return m, nil
+}
+
+// cachedByStamp is the cache's entry for rel when it holds the bytes of the
+// version with fi's stamp.
+func cachedByStamp(cache *ManagedCache, rel string, fi fs.FileInfo, statErr error) (*cacheEntry, bool) {
+	if statErr != nil {
+		return nil, false
+	}
+	e, ok := cache.byStamp(rel, stampOf(fi))
+	return e, ok && e.body != nil
+}
+
+// checkManagedBody validates body, just read from rel, unless the cache
+// knows its hash, and remembers it.
+func checkManagedBody(rel string, body []byte, fi fs.FileInfo, statErr error, reg *resource.Registry, cache *ManagedCache) (Managed, error) {
+	sum := sha256.Sum256(body)
+	parsed := int64(0)
+	e, ok := cache.bySum(rel, sum)
+	id := resource.Identity{}
+	if ok {
+		id = e.id()
+	} else {
+		parsed = 1
+		ex := examineBytes(rel, body, reg)
+		if !judgeManaged(&ex) {
+			cache.count(1, parsed)
+			cache.forget(rel)
+			return Managed{}, fmt.Errorf("not a valid managed resource: %s", firstReason(ex))
+		}
+		id = ex.docs[0].res.id
+	}
+	cache.count(1, parsed)
+	if statErr != nil {
+		return newEntry(rel, fileStamp{}, id, sum, body).managed(), nil
+	}
+	return cache.put(rel, stampOf(fi), sum, id, body), nil
 }
 
 // examineBytes parses and validates the content of a managed file as

@@ -9,8 +9,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/fgdproject/fgd/internal/fgd"
@@ -20,99 +18,6 @@ import (
 // CodeNotManaged rejects a file in managed/ that is not exactly one valid
 // resource at its own normalized path.
 const CodeNotManaged = "not-managed"
-
-// ManagedCache remembers the managed files found valid, so a sync over an
-// unchanged managed/ tree parses nothing: a file is validated again only
-// when its size, modification time, change time or inode moved (any write
-// or rename changes its change time, which no user can set back) or, when
-// its content is at hand, when its SHA-256 differs. The daemon keeps one
-// per fabric; a nil cache validates every file on every run. It is safe
-// for concurrent use.
-type ManagedCache struct {
-	mu     sync.Mutex
-	valid  map[string]validEntry // managed path → the version found valid
-	parsed atomic.Int64
-}
-
-type validEntry struct {
-	stamp fileStamp
-	sum   fgd.Sum
-	id    resource.Identity
-}
-
-// NewManagedCache returns an empty cache.
-func NewManagedCache() *ManagedCache { return &ManagedCache{valid: map[string]validEntry{}} }
-
-// Parsed is how many managed files were parsed and validated through the
-// cache so far: an unchanged tree adds none.
-func (c *ManagedCache) Parsed() int64 {
-	if c == nil {
-		return 0
-	}
-	return c.parsed.Load()
-}
-
-func (c *ManagedCache) byStamp(rel string, s fileStamp) bool {
-	if c == nil {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.valid[rel]
-	return ok && e.stamp == s
-}
-
-func (c *ManagedCache) bySum(rel string, sum fgd.Sum) (resource.Identity, bool) {
-	if c == nil {
-		return resource.Identity{}, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.valid[rel]
-	return e.id, ok && e.sum == sum
-}
-
-func (c *ManagedCache) put(rel string, e validEntry) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.valid[rel] = e
-}
-
-// putRead remembers the file at rel as valid when it holds content with
-// sum, checking it on disk: its stamp is taken before it is read back, so
-// a write at any moment after leaves the cache behind, never ahead.
-func (c *ManagedCache) putRead(root, rel string, sum fgd.Sum, id resource.Identity) {
-	if c == nil {
-		return
-	}
-	fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rel)))
-	if err != nil || !fi.Mode().IsRegular() {
-		return
-	}
-	data, err := fgd.ReadFile(root, rel, fgd.MaxInputBytes)
-	if err != nil || sumOf(data) != sum {
-		return
-	}
-	c.put(rel, validEntry{stamp: stampOf(fi), sum: sum, id: id})
-}
-
-func (c *ManagedCache) forget(rel string) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.valid, rel)
-}
-
-func (c *ManagedCache) count() {
-	if c != nil {
-		c.parsed.Add(1)
-	}
-}
 
 // checkManaged validates managed/ the way raw/ is (SPEC §5: "managed/ is
 // validated like raw/, never trusted"): every file of a kind folder that
@@ -146,10 +51,13 @@ func checkManaged(ctx context.Context, root string, reg *resource.Registry, o Op
 		return nil, nil, err
 	}
 	for i, e := range results {
+		if e.c.kind == entryYAML {
+			o.ManagedCache.count(1, 0)
+		}
 		if e.c.kind == entryYAML && e.fatal == nil && e.fileIssue == nil {
-			o.ManagedCache.count()
+			o.ManagedCache.count(0, 1)
 			if judgeManaged(&e) {
-				o.ManagedCache.put(e.c.rel, validEntry{stamp: stamps[e.c.rel], sum: e.sum, id: e.docs[0].res.id})
+				o.ManagedCache.put(e.c.rel, stamps[e.c.rel], e.sum, e.docs[0].res.id, e.data)
 				continue
 			}
 		}
@@ -217,7 +125,7 @@ func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate
 			// Gone meanwhile; examine reports anything else.
 			return c, st, !os.IsNotExist(err)
 		}
-		if st = stampOf(fi); cache.byStamp(c.rel, st) {
+		if st = stampOf(fi); cache.hasStamp(c.rel, st) {
 			return candidate{}, st, false
 		}
 		c.kind, c.size, c.stamp = entryYAML, fi.Size(), stampOf(fi)

@@ -110,15 +110,20 @@ func identify(obj map[string]any, root *yaml.Node, doc int) (id Identity, issues
 		group, version = apiVersion[:i], apiVersion[i+1:]
 	}
 	id = Identity{Group: group, Version: version, Kind: kind}
-	if _, known := LookupKind(group, kind); !known {
+	k, known := LookupKind(group, kind)
+	if !known {
 		issue("kind", CodeNotFabricKind, fmt.Sprintf("%s %q is not a fabric resource fgd manages", apiVersion, kind), notFabricHint(group, kind))
 		return id, issues, false
 	}
-	if !slices.Contains(Versions, version) {
+	v := slices.Index(Versions, version)
+	if v < 0 {
 		issue("apiVersion", CodeUnsupportedVersion, fmt.Sprintf("%s is not a supported version of %s (fgd has the %s schemas)", apiVersion, kind, strings.Join(Versions, " and ")),
 			fmt.Sprintf("use %s/%s; v1alpha2 objects of 2024 validate unchanged as v1beta1", group, Versions[0]))
 		return id, issues, false
 	}
+	// The identity is held as long as the resource is desired: it shares
+	// the table's strings instead of keeping the parsed document's.
+	id.Group, id.Kind, id.Version = k.Group, k.Kind, Versions[v]
 	meta, _ := obj["metadata"].(map[string]any)
 	nameIssue := func(field, code, msg, hint string) {
 		path := "metadata." + field
@@ -149,7 +154,7 @@ func identify(obj map[string]any, root *yaml.Node, doc int) (id Identity, issues
 		}
 	}
 	id.Namespace = DefaultNamespace
-	if ns, isStr := meta["namespace"].(string); isStr {
+	if ns, isStr := meta["namespace"].(string); isStr && ns != DefaultNamespace {
 		id.Namespace = ns
 		if msg, hint := checkName(ns, "namespace"); msg != "" {
 			nameIssue("namespace", CodeInvalidName, msg, hint)

@@ -63,3 +63,18 @@ func KindDirs() []string {
 	sort.Strings(out)
 	return out
 }
+
+// KindIndex is the position of group and kind in the table of supported
+// kinds, for holders of many identities that keep a small number instead
+// of the strings; KindAt turns it back.
+func KindIndex(group, kind string) (int, bool) {
+	for i, k := range kinds {
+		if k.Group == group && k.Kind == kind {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// KindAt is the supported kind at position i (see KindIndex).
+func KindAt(i int) KindInfo { return kinds[i] }
