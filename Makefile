@@ -83,6 +83,7 @@ bench: build kubeapiserver
 	@rm -f bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkIngest10k$$' -benchtime 3x ./internal/ingest 2>&1 || echo "FAIL: ingest benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkArchiveLogHistory$$' -benchtime 50x ./internal/ingest 2>&1 || echo "FAIL: archive log benchmark"; } | tee -a bench.out
+	{ $(BENCH_TEST) -bench '^BenchmarkIngestOneChange5000$$' -benchtime 20x ./internal/ingest 2>&1 || echo "FAIL: one-change ingest benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkBurst5000$$' -benchtime 1x ./reconciler 2>&1 || echo "FAIL: burst benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkHeapPerResource5000$$' -benchtime 1x ./reconciler 2>&1 || echo "FAIL: heap benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkGitVsCLI$$' -benchtime 3x ./sources/git 2>&1 || echo "FAIL: git benchmark"; } | tee -a bench.out

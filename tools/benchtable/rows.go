@@ -37,6 +37,13 @@ var rows = []Row{
 		Unit: "extra-alloc-MiB", Suffix: " MiB", Target: Target{Op: "<", Value: 100, Text: "< 100 MiB"},
 		Context: []Context{{Label: "ratio", Unit: "x-alloc", Suffix: "×"}, {Label: "peak RSS", Unit: "peak-rss-MiB", Suffix: " MiB"}}},
 
+	// A sync whose change is one file costs one file, not the tree.
+	{What: "sync of one dropped file, 5,000 resources in managed/ (ingest + desired set): files read", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkIngestOneChange5000$`),
+		Unit: "files-read/op", Target: Target{Op: "<=", Value: 2, Text: "≤ 2 (the file and its managed file)"},
+		Context: []Context{{Label: "managed files parsed", Unit: "managed-parsed/op"}}},
+	{What: "… time per sync (durable writes included), ext4", Pkg: "internal/ingest", Bench: regexp.MustCompile(`^BenchmarkIngestOneChange5000$`),
+		Unit: "ns/op", Scale: 1e-6, Suffix: " ms"},
+
 	// What a daemon holds per resource beyond the resource's own bytes.
 	{What: "live heap per resource beyond its normalized bytes, one fabric of 5,000 (store, managed cache, directory sink)", Pkg: "reconciler", Bench: regexp.MustCompile(`^BenchmarkHeapPerResource5000$`),
 		Unit: "heap-bytes/resource", Scale: 1.0 / 1024, Suffix: " KiB", Target: Target{Op: "<=", Value: 3072, Text: "≤ 3 KiB"},
