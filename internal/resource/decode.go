@@ -125,6 +125,14 @@ func identify(obj map[string]any, root *yaml.Node, doc int) (id Identity, issues
 	// the table's strings instead of keeping the parsed document's.
 	id.Group, id.Kind, id.Version = k.Group, k.Kind, Versions[v]
 	meta, _ := obj["metadata"].(map[string]any)
+	id.Name, id.Namespace, issues = identifyName(meta, root, doc, issues)
+	return id, issues, true
+}
+
+// identifyName reads metadata.name and metadata.namespace (default when
+// absent), adding to issues what is wrong with them.
+func identifyName(meta map[string]any, root *yaml.Node, doc int, issues []Issue) (string, string, []Issue) {
+	var id Identity
 	nameIssue := func(field, code, msg, hint string) {
 		path := "metadata." + field
 		line := root.Line
@@ -160,7 +168,7 @@ func identify(obj map[string]any, root *yaml.Node, doc int) (id Identity, issues
 			nameIssue("namespace", CodeInvalidName, msg, hint)
 		}
 	}
-	return id, issues, true
+	return id.Name, id.Namespace, issues
 }
 
 func notFabricHint(group, kind string) string {
