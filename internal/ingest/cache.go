@@ -235,18 +235,28 @@ func (c *ManagedCache) forget(rel string) {
 	delete(c.valid, rel)
 }
 
-// retain forgets the files not in keep: they left managed/.
-func (c *ManagedCache) retain(keep map[string]bool) {
+// retain forgets the files for which keep is false: they left managed/.
+func (c *ManagedCache) retain(keep func(rel string) bool) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for rel := range c.valid {
-		if !keep[rel] {
+		if !keep(rel) {
 			delete(c.valid, rel)
 		}
 	}
+}
+
+// size is how many files the cache knows: the desired set's likely size.
+func (c *ManagedCache) size() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.valid)
 }
 
 // count adds files read in full and files parsed and validated.

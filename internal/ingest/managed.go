@@ -45,7 +45,7 @@ func ReadManaged(root string, reg *resource.Registry, cache *ManagedCache) ([]Ma
 		return nil, errors.New("ingest: no resource registry")
 	}
 	full := cache.beginPass()
-	var out []Managed
+	out := make([]Managed, 0, cache.size())
 	for _, k := range resource.Kinds() {
 		dir := path.Join(fgd.ManagedDir, k.Dir)
 		entries, err := listKindDir(root, dir)
@@ -67,11 +67,10 @@ func ReadManaged(root string, reg *resource.Registry, cache *ManagedCache) ([]Ma
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	keep := make(map[string]bool, len(out))
-	for _, m := range out {
-		keep[m.Path] = true
-	}
-	cache.retain(keep)
+	cache.retain(func(rel string) bool {
+		i := sort.Search(len(out), func(i int) bool { return out[i].Path >= rel })
+		return i < len(out) && out[i].Path == rel
+	})
 	return out, nil
 }
 
