@@ -113,22 +113,19 @@ func cachedByStamp(cache *ManagedCache, rel string, fi fs.FileInfo, statErr erro
 // knows its hash, and remembers it.
 func checkManagedBody(rel string, body []byte, fi fs.FileInfo, statErr error, reg *resource.Registry, cache *ManagedCache) (Managed, error) {
 	sum := sha256.Sum256(body)
-	parsed := int64(0)
-	e, ok := cache.bySum(rel, sum)
-	id := resource.Identity{}
-	if ok {
+	var id resource.Identity
+	if e, known := cache.bySum(rel, sum); known {
+		cache.count(1, 0)
 		id = e.id()
 	} else {
-		parsed = 1
+		cache.count(1, 1)
 		ex := examineBytes(rel, body, reg)
 		if !judgeManaged(&ex) {
-			cache.count(1, parsed)
 			cache.forget(rel)
 			return Managed{}, fmt.Errorf("not a valid managed resource: %s", firstReason(ex))
 		}
 		id = ex.docs[0].res.id
 	}
-	cache.count(1, parsed)
 	if statErr != nil {
 		return newEntry(rel, fileStamp{}, id, sum, body).managed(), nil
 	}
