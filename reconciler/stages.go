@@ -87,14 +87,8 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 	// git fabric whenever the revision moved (a commit may edit or delete
 	// managed files without touching raw/), and when an operator asked for
 	// the sync: managed files edited by hand in a dir fabric are then seen.
-	// It is also re-read when the managed cache's full pass is due (an
-	// operator's sync asks for one): that pass re-reads every file and
-	// repairs what stamps could not show.
 	rev := run.status().Revision
-	if run.byOperator() {
-		f.managed.RequestFullPass()
-	}
-	if rep.Changed || !f.isDesiredLoaded(rev) || run.byOperator() || f.managed.FullPassDue() {
+	if rep.Changed || !f.isDesiredLoaded(rev) || f.fullPassDue(run.byOperator()) {
 		f.mu.Lock()
 		before := f.desiredLoaded // a set to compare with, not the first read
 		f.mu.Unlock()

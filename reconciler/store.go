@@ -195,6 +195,16 @@ func (r *Reconciler) storeDesired(f *fabric, revision, root string, compare bool
 	return changes, s.ReplaceDesired(fabric, revision, rs)
 }
 
+// fullPassDue reports whether the desired set must be re-read for the
+// managed cache's full pass, which reads every managed file and repairs
+// what stamps could not show; an operator's sync always asks for one.
+func (f *fabric) fullPassDue(byOperator bool) bool {
+	if byOperator {
+		f.managed.RequestFullPass()
+	}
+	return byOperator || f.managed.FullPassDue()
+}
+
 func (r *Reconciler) event(fabric, typ string, data map[string]any) {
 	if s := r.opts.Store; s != nil {
 		_, err := s.AddEvent(state.Event{Fabric: fabric, Type: typ, Time: r.opts.Now(), Data: data})
