@@ -341,13 +341,22 @@ func (f *fabric) runSync(ctx context.Context) {
 		}
 	}()
 
-	if err := f.r.syncStages(syncCtx, f, run); err != nil {
+	err := f.r.syncStages(syncCtx, f, run)
+	if err == nil {
+		err = run.moveErr()
+	}
+	if err == nil {
+		err = run.transition(StateCompleted)
+	}
+	if err != nil && run.moveErr() != nil {
+		err = stateBug(err)
+	}
+	if err != nil {
 		run.fail(err)
 		f.scheduleRetry(err)
 		return
 	}
 	f.scheduleRetry(nil)
-	_ = run.transition(StateCompleted)
 }
 
 // scheduleRetry arranges the sync that follows one that ended with err. A

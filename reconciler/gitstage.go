@@ -76,7 +76,8 @@ func (r *Reconciler) gitStages(ctx context.Context, f *fabric, run *syncRun) err
 	}
 	err := resilience.Retry(ctx, r.opts.Backoff, attempt, func(n int, delay time.Duration, err error) {
 		f.log.Warn("sync attempt failed, retrying", "attempt", n, "retry_in", delay.Round(time.Millisecond).String(), "err", err)
-		_ = run.transition(StateRetrying)
+		// A refused move is kept by the run (moveErr) and fails the sync.
+		_ = run.transition(state.SyncRetrying)
 	})
 	if err != nil {
 		return err
@@ -87,7 +88,9 @@ func (r *Reconciler) gitStages(ctx context.Context, f *fabric, run *syncRun) err
 func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w Worktree) error {
 	g := f.spec.Git
 	for push := 1; ; push++ {
-		_ = run.transition(StateInitializing)
+		if err := run.transition(state.SyncInitializing); err != nil {
+			return stateBug(err)
+		}
 		rev, err := w.Update(ctx)
 		r.verificationEvent(f, rev, w, err)
 		if err != nil {
@@ -111,7 +114,9 @@ func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w 
 		if !rep.Changed || !g.Push {
 			return nil
 		}
-		_ = run.transition(StateSyncing)
+		if err := run.transition(state.SyncSyncing); err != nil {
+			return stateBug(err)
+		}
 		newRev, committed, err := w.Commit(ctx, g.Path, commitMessage(f.spec.Name, rep))
 		if err != nil {
 			// Committing is local to the working tree.
@@ -138,7 +143,9 @@ func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w 
 			return resilience.Waiting(fmt.Errorf("push to %s rejected %d times: the branch keeps moving", g.Repo.Remote(), push), time.Minute)
 		}
 		f.log.Info("push rejected: the remote moved; re-running on its new head", "attempt", push)
-		_ = run.transition(StateRetrying)
+		if err := run.transition(state.SyncRetrying); err != nil {
+			return stateBug(err)
+		}
 	}
 }
 

@@ -148,7 +148,7 @@ func TestDroppedFileIsIngestedAndStatesAreRecorded(t *testing.T) {
 	})
 	var states []string
 	for i, tr := range created.Transitions {
-		states = append(states, tr.State)
+		states = append(states, string(tr.State))
 		if i > 0 && tr.At.Before(created.Transitions[i-1].At) {
 			t.Errorf("transition %d goes back in time", i)
 		}

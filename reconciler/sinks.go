@@ -47,7 +47,7 @@ func (r *Reconciler) reconcileStage(ctx context.Context, f *fabric, run *syncRun
 	if len(f.spec.Sinks) == 0 || r.opts.Store == nil {
 		return nil
 	}
-	_ = run.transition(StateReconciling)
+	_ = run.transition(state.SyncReconciling)
 	stored, err := r.opts.Store.Desired(nil, f.spec.Name)
 	if err != nil {
 		return err

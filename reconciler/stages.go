@@ -13,6 +13,7 @@ import (
 	"github.com/fgdproject/fgd/internal/ingest"
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/resource"
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // syncStages runs the stages of one sync in order: directory and ingestion,
@@ -24,7 +25,9 @@ func (r *Reconciler) syncStages(ctx context.Context, f *fabric, run *syncRun) er
 	case f.spec.Git != nil:
 		return r.gitStages(ctx, f, run)
 	case f.spec.Root != "":
-		_ = run.transition(StateInitializing)
+		if err := run.transition(state.SyncInitializing); err != nil {
+			return err
+		}
 		if err := checkRoot(f.spec.Root); err != nil {
 			return err
 		}
@@ -59,11 +62,13 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		Settle:       f.spec.Settle,
 		ManagedCache: f.managed,
 		Progress: func(stage string) {
+			// A refused move is kept by the run (moveErr) and fails the
+			// sync: the callback cannot return it.
 			switch stage {
 			case ingest.StageDiscovering:
-				_ = run.transition(StateDiscovering)
+				_ = run.transition(state.SyncDiscovering)
 			case ingest.StageProcessing:
-				_ = run.transition(StateProcessing)
+				_ = run.transition(state.SyncProcessing)
 			}
 		},
 	})

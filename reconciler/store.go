@@ -78,13 +78,13 @@ func (r *Reconciler) storeSync(st SyncStatus) {
 		return
 	}
 	sy := state.Sync{
-		ID: st.ID, Fabric: st.Fabric, Trigger: triggerKinds(st.Triggers), State: string(st.State),
+		ID: st.ID, Fabric: st.Fabric, Trigger: triggerKinds(st.Triggers), State: st.State,
 		Started: st.Started, Finished: st.Finished, Error: st.Error, Remediation: st.Remediation,
 		Diff:    state.DiffSummary{Create: st.Summary.Created, Update: st.Summary.Updated, Unchanged: st.Summary.Unchanged},
 		Changes: st.Changes,
 	}
 	for _, t := range st.Transitions {
-		sy.Transitions = append(sy.Transitions, state.Transition{State: string(t.State), At: t.At})
+		sy.Transitions = append(sy.Transitions, state.Transition{State: t.State, At: t.At})
 	}
 	for _, k := range st.Sinks {
 		res := state.SinkResult{Name: k.Name, Attempts: k.Attempts, Error: k.Error, Output: k.Output, Status: k.Status,
@@ -95,7 +95,7 @@ func (r *Reconciler) storeSync(st SyncStatus) {
 		sy.Sinks = append(sy.Sinks, res)
 	}
 	r.storeErr(s.UpsertSync(sy))
-	if st.State == StateInitializing || st.State.Terminal() {
+	if st.State == state.SyncInitializing || st.State.Terminal() {
 		r.storeFabricState(st)
 	}
 }

@@ -36,7 +36,7 @@ func TestStoreFollowsTheSyncs(t *testing.T) {
 	}
 	var states []string
 	for _, tr := range sy.Transitions {
-		states = append(states, tr.State)
+		states = append(states, string(tr.State))
 	}
 	if sy.State != state.SyncCompleted || len(states) != 5 || sy.Diff.Create != 2 {
 		t.Errorf("sync record: state %s, transitions %v, diff %+v", sy.State, states, sy.Diff)

@@ -13,24 +13,15 @@ import (
 	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
-// State is one step of a sync's state machine (SPEC §4).
-type State string
+// State is one state of a sync's state machine (SPEC §4); the states and
+// the moves allowed between them are the state package's.
+type State = state.SyncState
 
-// The states of a sync, in the order a successful one passes through them.
+// The two ends of a sync, for the callers that look at its outcome.
 const (
-	StatePending      State = "pending"
-	StateInitializing State = "initializing"
-	StateDiscovering  State = "discovering"
-	StateProcessing   State = "processing"
-	StateSyncing      State = "syncing"
-	StateReconciling  State = "reconciling"
-	StateRetrying     State = "retrying"
-	StateCompleted    State = "completed"
-	StateFailed       State = "failed"
+	StateCompleted = state.SyncCompleted
+	StateFailed    = state.SyncFailed
 )
-
-// Terminal reports whether no transition can follow s.
-func (s State) Terminal() bool { return s == StateCompleted || s == StateFailed }
 
 // Trigger is contract.Trigger, kept under this name for its many callers.
 type Trigger = contract.Trigger
@@ -90,6 +81,10 @@ type syncRun struct {
 	// onChange, when set, is told every new state (outside the lock), so
 	// the store and the event stream follow the sync live.
 	onChange func(SyncStatus)
+	// refusedMove is the first move the state machine refused, kept for
+	// the callers that cannot return it (ingestion's progress callback):
+	// the sync fails with it instead of completing.
+	refusedMove error
 }
 
 func newSyncRun(id, fabric string, triggers []Trigger, now func() time.Time) *syncRun {
@@ -101,23 +96,30 @@ func newSyncRun(id, fabric string, triggers []Trigger, now func() time.Time) *sy
 		ID:          id,
 		Fabric:      fabric,
 		Triggers:    triggers,
-		State:       StatePending,
-		Transitions: []Transition{{State: StatePending, At: t}},
+		State:       state.SyncPending,
+		Transitions: []Transition{{State: state.SyncPending, At: t}},
 		Started:     t,
 	}}
 }
 
-// transition moves the sync to s; moving out of a terminal state is a bug
-// reported as an error rather than a panic.
+// transition moves the sync to s. A move the state machine does not allow
+// (state.SyncState.CanBecome) is refused with an error, the state left as
+// it is: it is a bug, which fails the sync rather than panicking. Staying
+// in the state the sync is in is no move.
 func (r *syncRun) transition(s State) error {
 	r.mu.Lock()
-	if r.st.State.Terminal() {
-		r.mu.Unlock()
-		return fmt.Errorf("sync %s: transition %s → %s after it ended", r.st.ID, r.st.State, s)
-	}
-	if r.st.State == s {
+	from := r.st.State
+	if from == s {
 		r.mu.Unlock()
 		return nil
+	}
+	if !from.CanBecome(s) {
+		err := fmt.Errorf("sync %s: the state machine does not allow %s → %s", r.st.ID, from, s)
+		if r.refusedMove == nil {
+			r.refusedMove = err
+		}
+		r.mu.Unlock()
+		return err
 	}
 	t := r.now()
 	r.st.State = s
@@ -131,6 +133,19 @@ func (r *syncRun) transition(s State) error {
 		r.onChange(r.status())
 	}
 	return nil
+}
+
+// stateBug classifies a move the state machine refused: another attempt
+// would be refused again, so it stalls the sync instead of being retried.
+func stateBug(err error) error {
+	return resilience.Stalled(err, "this is a bug in fgd: please report it; fgd sync starts a new sync")
+}
+
+// moveErr returns the first move the state machine refused, or nil.
+func (r *syncRun) moveErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refusedMove
 }
 
 func (r *syncRun) fail(err error) {

@@ -66,7 +66,7 @@ func (c *stubController) Suspend(string) error { return nil }
 func (c *stubController) Resume(string) error  { return nil }
 
 // step moves sync id on to st, one second later; a final state finishes it.
-func (c *stubController) step(t *testing.T, id, st, errMsg, remediation string) {
+func (c *stubController) step(t *testing.T, id string, st state.SyncState, errMsg, remediation string) {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -112,7 +112,7 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 		for _, n := range f.Resources {
 			total += n
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%d\t%d\t%s\n", cell(f.Name), cell(orDash(st)), cell(revisionCell(f)), signer(f),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%d\t%d\t%s\n", cell(f.Name), cell(orDash(string(st))), cell(revisionCell(f)), signer(f),
 			age(f.LastSuccess, now), total, f.Unmanaged, cell(oneLineClip(lastError(f), 100)))
 	}
 	_ = tw.Flush()

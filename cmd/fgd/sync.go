@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fgdproject/fgd/internal/httpapi"
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // Bounds of fgd sync --wait.
@@ -173,7 +174,7 @@ func followSync(ctx context.Context, c *apiClient, acc httpapi.SyncAccepted, tim
 // finishSync prints a finished sync's outcome and returns the exit status:
 // 0 completed, 1 failed.
 func finishSync(sv httpapi.SyncView, p *progress, asJSON bool, stdout, stderr io.Writer) int {
-	failed := sv.State != "completed"
+	failed := sv.State != state.SyncCompleted
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -182,7 +183,7 @@ func finishSync(sv httpapi.SyncView, p *progress, asJSON bool, stdout, stderr io
 		p.done()
 		d := sv.Diff
 		fmt.Fprintf(stdout, "sync %s of %s %s in %.1fs: %d created, %d updated, %d deleted, %d unchanged\n",
-			safe(sv.ID), safe(sv.Fabric), safe(sv.State), sv.Seconds, d.Create, d.Update, d.Delete, d.Unchanged)
+			safe(sv.ID), safe(sv.Fabric), safe(string(sv.State)), sv.Seconds, d.Create, d.Update, d.Delete, d.Unchanged)
 	}
 	if !failed {
 		return 0

@@ -38,14 +38,14 @@ func (p *progress) show(sv httpapi.SyncView) {
 			return
 		}
 		p.shown = len(sv.Transitions)
-		line := fmt.Sprintf("sync %s of %s: %s (%.1fs)", safe(sv.ID), safe(sv.Fabric), safe(sv.State), sv.Seconds)
+		line := fmt.Sprintf("sync %s of %s: %s (%.1fs)", safe(sv.ID), safe(sv.Fabric), safe(string(sv.State)), sv.Seconds)
 		pad := max(p.width-len(line), 0)
 		fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))
 		p.width = len(line)
 		return
 	}
 	for _, t := range sv.Transitions[min(p.shown, len(sv.Transitions)):] {
-		fmt.Fprintf(p.w, "  %-13s +%.2fs\n", safe(t.State), t.At.Sub(sv.Started).Seconds())
+		fmt.Fprintf(p.w, "  %-13s +%.2fs\n", safe(string(t.State)), t.At.Sub(sv.Started).Seconds())
 	}
 	p.shown = len(sv.Transitions)
 }

@@ -63,7 +63,7 @@ func (d *apiDaemon) runningSync(t *testing.T, fabric string) string {
 	return id
 }
 
-var stages = []string{state.SyncInitializing, state.SyncDiscovering, state.SyncProcessing, state.SyncSyncing, state.SyncReconciling}
+var stages = []state.SyncState{state.SyncInitializing, state.SyncDiscovering, state.SyncProcessing, state.SyncSyncing, state.SyncReconciling}
 
 // liveBuffer is a stdout the test can watch while the command writes it.
 type liveBuffer struct {
@@ -117,7 +117,7 @@ func TestSyncWaitCompleted(t *testing.T) {
 	out.waitFor(t, "  pending ")
 	for _, st := range stages {
 		d.ctl.step(t, id, st, "", "")
-		out.waitFor(t, "  "+st+" ")
+		out.waitFor(t, "  "+string(st)+" ")
 	}
 	d.ctl.step(t, id, state.SyncCompleted, "", "")
 	r := result(t, ch)
@@ -130,7 +130,7 @@ func TestSyncWaitCompleted(t *testing.T) {
 		"sync dc1-1 of dc1 completed in 6.0s: 2 created, 1 updated, 0 deleted, 7 unchanged"}
 	assertInOrder(t, "stdout", r.stdout, want)
 	for _, st := range append(stages, "pending", "completed") {
-		if n := strings.Count(r.stdout, "  "+st+" "); n != 1 {
+		if n := strings.Count(r.stdout, "  "+string(st)+" "); n != 1 {
 			t.Errorf("stage %s shown %d times:\n%s", st, n, r.stdout)
 		}
 	}
@@ -277,7 +277,7 @@ func TestSyncProgressOnATerminal(t *testing.T) {
 	p := newProgress(&b, true)
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	sv := httpapi.SyncView{ID: "dc1-7", Fabric: "dc1", Started: start}
-	for i, st := range []string{"pending", "initializing", "discovering"} {
+	for i, st := range []state.SyncState{"pending", "initializing", "discovering"} {
 		sv.State = st
 		sv.Seconds = float64(i)
 		sv.Transitions = append(sv.Transitions, httpapi.TransitionView{State: st, At: start.Add(time.Duration(i) * time.Second)})

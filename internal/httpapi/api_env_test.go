@@ -96,7 +96,7 @@ func (c *testController) setSuspended(fabric string, v bool) error {
 
 // step moves sync id into st, a second after its previous state; a final
 // state finishes it (failed with errMsg when that is not empty).
-func (c *testController) step(t *testing.T, id, st, errMsg, remediation string) {
+func (c *testController) step(t *testing.T, id string, st state.SyncState, errMsg, remediation string) {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -234,7 +234,7 @@ func TestAPISyncView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range []string{state.SyncInitializing, state.SyncDiscovering, state.SyncProcessing, state.SyncSyncing, state.SyncRetrying} {
+	for _, st := range []state.SyncState{state.SyncInitializing, state.SyncDiscovering, state.SyncProcessing, state.SyncSyncing, state.SyncRetrying} {
 		e.ctl.step(t, id, st, "", "")
 	}
 	e.ctl.step(t, id, state.SyncFailed, "push to origin: rejected (password=hunter2-secret)", "fetch and retry")

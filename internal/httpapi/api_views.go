@@ -22,9 +22,9 @@ type FabricList struct {
 // FabricView is one fabric: GET /api/v1/fabrics/{name}, and each item of
 // the list.
 type FabricView struct {
-	Name     string `json:"name"`
-	State    string `json:"state"`
-	Revision string `json:"revision"`
+	Name     string            `json:"name"`
+	State    state.FabricState `json:"state"`
+	Revision string            `json:"revision"`
 	// Signer names who signed Revision, when the fabric's git source
 	// verifies commit signatures (source.git.verify).
 	Signer    string `json:"signer,omitempty"`
@@ -107,7 +107,7 @@ type SyncView struct {
 	Trigger string `json:"trigger"`
 	// State is the current state: pending, initializing, discovering,
 	// processing, syncing, reconciling, retrying, completed or failed.
-	State string `json:"state"`
+	State state.SyncState `json:"state"`
 	// Done is set once the sync is completed or failed.
 	Done     bool       `json:"done"`
 	Started  time.Time  `json:"started"`
@@ -131,8 +131,8 @@ type SyncView struct {
 
 // TransitionView is one state a sync entered.
 type TransitionView struct {
-	State string    `json:"state"`
-	At    time.Time `json:"at"`
+	State state.SyncState `json:"state"`
+	At    time.Time       `json:"at"`
 	// Seconds is the time spent in the state; absent for the state the
 	// sync is in.
 	Seconds *float64 `json:"seconds,omitempty"`

@@ -138,7 +138,7 @@ func TestDrawTimelines(t *testing.T) {
 	stages := func(secs ...float64) []stageRow {
 		var out []stageRow
 		for i, s := range secs {
-			out = append(out, stageRow{State: fmt.Sprintf("s%d", i), Duration: seconds(s), seconds: s})
+			out = append(out, stageRow{State: state.SyncState(fmt.Sprintf("s%d", i)), Duration: seconds(s), seconds: s})
 		}
 		return out
 	}

@@ -150,7 +150,7 @@ func TestStatusPageFabricSyncs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range []string{state.SyncInitializing, state.SyncDiscovering, state.SyncProcessing, state.SyncSyncing, state.SyncReconciling} {
+	for _, st := range []state.SyncState{state.SyncInitializing, state.SyncDiscovering, state.SyncProcessing, state.SyncSyncing, state.SyncReconciling} {
 		e.ctl.step(t, first, st, "", "")
 	}
 	e.ctl.step(t, first, state.SyncCompleted, "", "")

@@ -60,7 +60,7 @@ type fabricRow struct {
 	// LastSync is when the latest sync finished (or started, while it
 	// runs); zero before the first. LastSyncState is its state.
 	LastSync      time.Time
-	LastSyncState string
+	LastSyncState state.SyncState
 	// Age says how long ago LastSync was, e.g. "3m ago".
 	Age string
 	// Kinds are the resources per kind, sorted by kind; Total adds them.
@@ -104,8 +104,9 @@ type syncRow struct {
 
 // timelineBar is one stage in a sync's timeline, in SVG units.
 type timelineBar struct {
-	State, Duration string
-	X, W            int
+	State    state.SyncState
+	Duration string
+	X, W     int
 }
 
 // timelineWidth is the width of a sync's timeline.
@@ -113,7 +114,7 @@ const timelineWidth = 240
 
 // stageRow is one state of a sync and the time spent in it.
 type stageRow struct {
-	State   string
+	State   state.SyncState
 	seconds float64
 	// Duration is formatted; "running" for the state the sync is in.
 	Duration string
@@ -122,7 +123,7 @@ type stageRow struct {
 // newFabricRow builds a fabric's row from its API view and its latest sync
 // (nil before the first).
 func newFabricRow(v FabricView, last *state.Sync, now time.Time) fabricRow {
-	row := fabricRow{FabricView: v, URL: "/fabrics/" + url.PathEscape(v.Name), Class: stateClass(v.State), ShortRevision: shortRevision(v.Revision)}
+	row := fabricRow{FabricView: v, URL: "/fabrics/" + url.PathEscape(v.Name), Class: stateClass(string(v.State)), ShortRevision: shortRevision(v.Revision)}
 	for _, k := range slices.Sorted(maps.Keys(v.Resources)) {
 		row.Kinds = append(row.Kinds, kindCount{Kind: k, Count: v.Resources[k]})
 		row.Total += v.Resources[k]
@@ -136,7 +137,7 @@ func newFabricRow(v FabricView, last *state.Sync, now time.Time) fabricRow {
 	case last != nil:
 		row.LastSync, row.LastSyncState = last.Started, last.State
 	case v.LastSuccess != nil:
-		row.LastSync, row.LastSyncState = *v.LastSuccess, "completed"
+		row.LastSync, row.LastSyncState = *v.LastSuccess, state.SyncCompleted
 	}
 	if !row.LastSync.IsZero() {
 		row.Age = humanize.Ago(now.Sub(row.LastSync))
@@ -148,7 +149,7 @@ func newFabricRow(v FabricView, last *state.Sync, now time.Time) fabricRow {
 // newSyncRow builds a sync's row from its API view, whose transitions
 // carry each state's duration.
 func newSyncRow(v SyncView, now time.Time) syncRow {
-	row := syncRow{SyncView: v, Class: stateClass(v.State), Age: humanize.Ago(now.Sub(v.Started)), Duration: seconds(v.Seconds),
+	row := syncRow{SyncView: v, Class: stateClass(string(v.State)), Age: humanize.Ago(now.Sub(v.Started)), Duration: seconds(v.Seconds),
 		ChangeRows: changeRows(v.Changes)}
 	row.Started = v.Started.UTC()
 	for _, t := range v.Transitions {
@@ -200,14 +201,16 @@ func circuitClass(s string) string {
 	}
 }
 
-// stateClass is the CSS class of a fabric or sync state.
+// stateClass is the CSS class of a fabric or sync state (a fabric and a
+// sync share the word "failed", hence no switch on constants).
 func stateClass(s string) string {
-	switch strings.ToLower(s) {
-	case "failed":
+	s = strings.ToLower(s)
+	switch {
+	case s == string(state.FabricFailed) || s == string(state.SyncFailed):
 		return "bad"
-	case "idle", "completed":
+	case s == string(state.FabricIdle) || s == string(state.SyncCompleted):
 		return "good"
-	case "suspended":
+	case s == string(state.FabricSuspended):
 		return "muted"
 	default:
 		return "busy"

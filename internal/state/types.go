@@ -6,20 +6,10 @@ import (
 	"time"
 )
 
-// Fabric states, as the API and `fgd status` show them.
-const (
-	FabricIdle      = "idle"
-	FabricSyncing   = "syncing"
-	FabricFailed    = "failed"
-	FabricSuspended = "suspended"
-)
-
 // Fabric is one configured fabric and the outcome of its latest sync.
 type Fabric struct {
-	Name string
-	// State is one of the Fabric* constants (idle, syncing, failed,
-	// suspended); the reconciler may use more.
-	State    string
+	Name     string
+	State    FabricState
 	Revision string
 	// Signer names who signed Revision, when the fabric's source verifies
 	// commit signatures.
@@ -102,22 +92,9 @@ type InventoryItem struct {
 	Body []byte
 }
 
-// Sync states, in the order of SPEC §4.
-const (
-	SyncPending      = "pending"
-	SyncInitializing = "initializing"
-	SyncDiscovering  = "discovering"
-	SyncProcessing   = "processing"
-	SyncSyncing      = "syncing"
-	SyncReconciling  = "reconciling"
-	SyncRetrying     = "retrying"
-	SyncCompleted    = "completed"
-	SyncFailed       = "failed"
-)
-
 // Transition is one step of a sync's state machine.
 type Transition struct {
-	State string
+	State SyncState
 	At    time.Time
 }
 
@@ -157,11 +134,10 @@ type ObjectProblem struct {
 
 // Sync is one sync of one fabric, with every state it went through.
 type Sync struct {
-	ID      string
-	Fabric  string
-	Trigger string
-	// State is one of the Sync* constants.
-	State       string
+	ID          string
+	Fabric      string
+	Trigger     string
+	State       SyncState
 	Transitions []Transition
 	Started     time.Time
 	Finished    time.Time
@@ -178,7 +154,7 @@ type Sync struct {
 }
 
 // Done reports whether the sync has finished, well or not.
-func (s *Sync) Done() bool { return s.State == SyncCompleted || s.State == SyncFailed }
+func (s *Sync) Done() bool { return s.State.Terminal() }
 
 // Copy returns a deep copy of the sync, safe to change.
 func (s *Sync) Copy() *Sync {

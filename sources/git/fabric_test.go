@@ -272,7 +272,7 @@ func TestGitPushRaceRerunsOnTheNewHead(t *testing.T) {
 	for _, sy := range syncs {
 		var states []string
 		for _, tr := range sy.Transitions {
-			states = append(states, tr.State)
+			states = append(states, string(tr.State))
 		}
 		rerun = rerun || strings.Contains(strings.Join(states, ","), "syncing,retrying,initializing")
 	}
