@@ -94,7 +94,7 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 		defer close(f.done)
 		f.loop(ctx, src)
 	}()
-	if t := f.target(); t != "" && r.opts.Metrics != nil {
+	if t := f.target(); t != "" {
 		r.opts.Metrics.circuit.WithLabelValues(spec.Name, t).Set(resilience.CircuitValue(r.breakers.State(t)))
 	}
 	r.storeFabricStarted(f)
@@ -313,10 +313,7 @@ func (f *fabric) runSync(ctx context.Context) {
 	f.mu.Unlock()
 	f.r.storeSync(run.status())
 
-	m := f.r.opts.Metrics
-	if m != nil {
-		m.activeSyncs.Inc()
-	}
+	f.r.opts.Metrics.activeSyncs.Inc()
 	// One deferred block records the outcome, so no return path skips it.
 	defer func() {
 		if p := recover(); p != nil {
@@ -402,17 +399,16 @@ func (f *fabric) scheduleRetry(err error) {
 
 // record writes the sync's outcome to metrics and the log.
 func (f *fabric) record(st SyncStatus) {
-	if m := f.r.opts.Metrics; m != nil {
-		m.activeSyncs.Dec()
-		result := "success"
-		if st.State != StateCompleted {
-			result = "failure"
-		}
-		m.syncs.WithLabelValues(f.spec.Name, result).Inc()
-		m.syncDuration.WithLabelValues(f.spec.Name).Observe(st.Duration.Seconds())
-		if st.State == StateCompleted {
-			m.lastSuccess.WithLabelValues(f.spec.Name).Set(float64(st.Finished.UnixNano()) / 1e9)
-		}
+	m := f.r.opts.Metrics
+	m.activeSyncs.Dec()
+	result := "success"
+	if st.State != StateCompleted {
+		result = "failure"
+	}
+	m.syncs.WithLabelValues(f.spec.Name, result).Inc()
+	m.syncDuration.WithLabelValues(f.spec.Name).Observe(st.Duration.Seconds())
+	if st.State == StateCompleted {
+		m.lastSuccess.WithLabelValues(f.spec.Name).Set(float64(st.Finished.UnixNano()) / 1e9)
 	}
 	attrs := []any{
 		"sync_id", st.ID, "state", st.State, "duration", st.Duration.Round(time.Millisecond).String(),

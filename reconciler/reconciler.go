@@ -52,13 +52,15 @@ type FabricSpec struct {
 	Git *GitSpec
 }
 
-// Options configures a Reconciler. Zero values get defaults.
+// Options configures a Reconciler. Registry, Metrics and Store are
+// required; zero values of the others get defaults.
 type Options struct {
 	Logger   *slog.Logger
 	Metrics  *Metrics
 	Registry *resource.Registry
-	// Store, when set, receives fabrics, syncs, events and desired sets
-	// for the API; the reconciler is its only writer.
+	// Store holds every fact of the fabrics (their state, syncs, events,
+	// desired sets): readiness, Fabrics, the API and the status page read
+	// it, and the reconciler is its only writer.
 	Store *state.Store
 	// StateDir holds what must survive a restart (sink inventories).
 	StateDir string
@@ -100,9 +102,6 @@ type Reconciler struct {
 
 	mu      sync.Mutex
 	fabrics map[string]*fabric
-	// fabricRecMu serializes the read-modify-writes of fabric records in
-	// the store (sync outcomes, suspension, circuit changes).
-	fabricRecMu sync.Mutex
 }
 
 type applyReq struct {
@@ -112,8 +111,13 @@ type applyReq struct {
 
 // New returns a Reconciler; call Apply to give it fabrics and Run to start it.
 func New(opts Options) (*Reconciler, error) {
-	if opts.Registry == nil {
+	switch {
+	case opts.Registry == nil:
 		return nil, errors.New("reconciler: a resource registry is required")
+	case opts.Store == nil:
+		return nil, errors.New("reconciler: a state store is required")
+	case opts.Metrics == nil:
+		return nil, errors.New("reconciler: metrics are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -182,9 +186,7 @@ func (r *Reconciler) circuitChanged(target string, from, to resilience.BreakerSt
 	}
 	r.mu.Unlock()
 	for _, name := range names {
-		if r.opts.Metrics != nil {
-			r.opts.Metrics.circuit.WithLabelValues(name, target).Set(resilience.CircuitValue(to))
-		}
+		r.opts.Metrics.circuit.WithLabelValues(name, target).Set(resilience.CircuitValue(to))
 		r.storeCircuit(name, target, to)
 		switch to {
 		case resilience.BreakerOpen:
@@ -272,9 +274,7 @@ func (r *Reconciler) apply(ctx context.Context, specs []FabricSpec, wg *sync.Wai
 	for _, f := range stopping {
 		<-f.done
 		if _, kept := want[f.spec.Name]; !kept {
-			if r.opts.Metrics != nil {
-				r.opts.Metrics.forget(f.spec.Name)
-			}
+			r.opts.Metrics.forget(f.spec.Name)
 			r.forgetCircuits(f, want)
 			r.storeFabricRemoved(f.spec.Name)
 		}

@@ -42,6 +42,11 @@ func newHarness(t testing.TB, opts reconciler.Options) *harness {
 	reg := prometheus.NewRegistry()
 	opts.Registry = registry
 	opts.Metrics = reconciler.NewMetrics(reg)
+	if opts.Store == nil {
+		if opts.Store, err = state.New(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rec, err := reconciler.New(opts)
 	if err != nil {
 		t.Fatal(err)

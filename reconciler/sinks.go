@@ -44,7 +44,7 @@ var ErrEmptyDesiredSet = errors.New("refusing to prune every resource: the desir
 // reconcileStage applies the desired set to every sink of the fabric. A
 // failing sink does not stop the others; the sync fails if any did.
 func (r *Reconciler) reconcileStage(ctx context.Context, f *fabric, run *syncRun) error {
-	if len(f.spec.Sinks) == 0 || r.opts.Store == nil {
+	if len(f.spec.Sinks) == 0 {
 		return nil
 	}
 	_ = run.transition(state.SyncReconciling)
@@ -105,9 +105,7 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 		r.event(f.spec.Name, state.EventDriftDetected, map[string]any{"sink": s.Name, "drift": out.Drift, "sync_id": run.status().ID})
 		f.log.Warn("drift detected", "sink", s.Name, "resources", len(out.Drift))
 	}
-	if r.opts.Metrics != nil {
-		r.opts.Metrics.drift.WithLabelValues(f.spec.Name, s.Name).Set(float64(len(out.Drift)))
-	}
+	r.opts.Metrics.drift.WithLabelValues(f.spec.Name, s.Name).Set(float64(len(out.Drift)))
 	if err != nil {
 		st.Status, st.Error = "failed", err.Error()
 		return st, err
@@ -134,9 +132,6 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 // recordOutcomes keeps each resource's last outcome at a per-object sink
 // for the API's resource list.
 func (r *Reconciler) recordOutcomes(fabric, sink string, objs []contract.ObjectResult) {
-	if r.opts.Store == nil {
-		return
-	}
 	now := r.opts.Now()
 	items := make([]state.ObjectOutcome, len(objs))
 	for i, o := range objs {
@@ -195,7 +190,7 @@ func (r *Reconciler) recordInventory(fabric, sink string, d state.Diff) error {
 // loadInventories puts the persisted inventories of a fabric's sinks into
 // the store when the fabric starts.
 func (r *Reconciler) loadInventories(f *fabric) {
-	if r.opts.Store == nil || r.opts.StateDir == "" {
+	if r.opts.StateDir == "" {
 		return
 	}
 	// The fabric is starting, so no sync of it is saving an inventory now.

@@ -52,34 +52,22 @@ func (f *fabric) sourceReport(err error) {
 // (failing), or clears it (!failing) when the record still shows it: a
 // sync that failed since keeps its own error.
 func (r *Reconciler) storeSourceError(name string, e ErrorInfo, failing bool) {
-	s := r.opts.Store
-	if s == nil {
-		return
-	}
-	r.fabricRecMu.Lock()
-	old, err := s.Fabric(nil, name)
-	if err != nil || old == nil {
-		r.fabricRecMu.Unlock()
-		r.storeErr(err)
-		return
-	}
-	rec := *old
-	switch {
-	case failing:
-		rec.LastError, rec.Remediation, rec.ErrorClass = e.Error, e.Remediation, e.Class
-		if rec.State == state.FabricIdle {
-			// A running sync or a suspension keeps its state; the error
-			// shows beside it.
-			rec.State = state.FabricFailed
+	r.updateFabric(name, func(rec *state.Fabric) {
+		switch {
+		case failing:
+			rec.LastError, rec.Remediation, rec.ErrorClass = e.Error, e.Remediation, e.Class
+			if rec.State == state.FabricIdle {
+				// A running sync or a suspension keeps its state; the
+				// error shows beside it.
+				rec.State = state.FabricFailed
+			}
+		case rec.LastError == e.Error:
+			rec.LastError, rec.Remediation, rec.ErrorClass = "", "", ""
+			if rec.State == state.FabricFailed {
+				rec.State = state.FabricIdle
+			}
 		}
-	case rec.LastError == e.Error:
-		rec.LastError, rec.Remediation, rec.ErrorClass = "", "", ""
-		if rec.State == state.FabricFailed {
-			rec.State = state.FabricIdle
-		}
-	}
-	r.storeErr(s.UpsertFabric(rec))
-	r.fabricRecMu.Unlock()
+	})
 	if failing {
 		r.event(name, state.EventSourceFailed, map[string]any{"error": e.Error, "remediation": e.Remediation, "class": e.Class})
 		return

@@ -161,9 +161,6 @@ func summarize(rep *ingest.Report) Summary {
 }
 
 func (r *Reconciler) countFiles(fabric string, rep *ingest.Report) {
-	if r.opts.Metrics == nil {
-		return
-	}
 	for _, f := range rep.Files {
 		r.opts.Metrics.files.WithLabelValues(fabric, f.Outcome).Inc()
 	}
@@ -184,9 +181,7 @@ func (r *Reconciler) countResources(fabric, root string) (total int) {
 			}
 		}
 		total += n
-		if r.opts.Metrics != nil {
-			r.opts.Metrics.resources.WithLabelValues(fabric, k.Kind).Set(float64(n))
-		}
+		r.opts.Metrics.resources.WithLabelValues(fabric, k.Kind).Set(float64(n))
 	}
 	return total
 }

@@ -10,73 +10,53 @@ import (
 )
 
 // The reconciler is the only writer of the state store: fabrics, syncs as
-// they move, events, and each fabric's desired set. Readers (the API, the
-// status page) follow it with watch sets. Store errors are logged, never
-// fatal to a sync: the FGD on disk is the source of truth, the store a view.
+// they move, events, and each fabric's desired set. Every change of a
+// fabric's row is one UpdateFabric transaction, so concurrent writers (a
+// sync ending, a breaker opening, a suspension) never lose each other's
+// changes. Readers (the API, the status page) follow it with watch sets.
+// Store errors are logged, never fatal to a sync: the FGD on disk is the
+// source of truth for the resources.
 
 func (r *Reconciler) storeFabricStarted(f *fabric) {
-	s := r.opts.Store
-	if s == nil {
-		return
-	}
-	r.fabricRecMu.Lock()
-	defer r.fabricRecMu.Unlock()
-	old, err := s.Fabric(nil, f.spec.Name)
-	if err != nil {
-		r.storeErr(err)
-		return
-	}
-	rec := state.Fabric{Name: f.spec.Name, State: state.FabricIdle}
-	if old != nil {
-		rec = *old
+	var created bool
+	r.storeErr(r.opts.Store.PutFabric(f.spec.Name, func(rec *state.Fabric, isNew bool) {
+		created = isNew
 		rec.State = state.FabricIdle
-	}
-	// A restarted fabric may have other targets: seed them afresh.
-	rec.Circuits = map[string]string{}
-	for _, t := range f.circuitTargets() {
-		rec.Circuits[t] = string(r.breakers.State(t))
-	}
-	r.storeErr(s.UpsertFabric(rec))
-	if old == nil {
+		// A restarted fabric may have other targets: seed them afresh.
+		rec.Circuits = map[string]string{}
+		for _, t := range f.circuitTargets() {
+			rec.Circuits[t] = string(r.breakers.State(t))
+		}
+	}))
+	if created {
 		r.event(f.spec.Name, state.EventFabricCreated, map[string]any{"root": f.spec.Root})
 	}
 }
 
 // storeCircuit records a breaker's new state in the fabric's record.
 func (r *Reconciler) storeCircuit(name, target string, to resilience.BreakerState) {
-	s := r.opts.Store
-	if s == nil {
-		return
-	}
-	r.fabricRecMu.Lock()
-	defer r.fabricRecMu.Unlock()
-	old, err := s.Fabric(nil, name)
-	if err != nil || old == nil {
+	r.updateFabric(name, func(rec *state.Fabric) {
+		if rec.Circuits == nil {
+			rec.Circuits = map[string]string{}
+		}
+		rec.Circuits[target] = string(to)
+	})
+}
+
+// updateFabric applies fn to the fabric's row; a fabric removed meanwhile
+// is no error.
+func (r *Reconciler) updateFabric(name string, fn func(*state.Fabric)) {
+	if err := r.opts.Store.UpdateFabric(name, fn); !errors.Is(err, state.ErrNoFabric) {
 		r.storeErr(err)
-		return
 	}
-	if old.Circuits[target] == string(to) {
-		return
-	}
-	if old.Circuits == nil {
-		old.Circuits = map[string]string{}
-	}
-	old.Circuits[target] = string(to)
-	r.storeErr(s.UpsertFabric(*old))
 }
 
 func (r *Reconciler) storeFabricRemoved(name string) {
-	if s := r.opts.Store; s != nil {
-		r.storeErr(s.DeleteFabric(name))
-	}
+	r.storeErr(r.opts.Store.DeleteFabric(name))
 }
 
 // storeSync mirrors a sync's status into the store on every transition.
 func (r *Reconciler) storeSync(st SyncStatus) {
-	s := r.opts.Store
-	if s == nil {
-		return
-	}
 	sy := state.Sync{
 		ID: st.ID, Fabric: st.Fabric, Trigger: triggerKinds(st.Triggers), State: st.State,
 		Started: st.Started, Finished: st.Finished, Error: st.Error, Remediation: st.Remediation,
@@ -94,23 +74,15 @@ func (r *Reconciler) storeSync(st SyncStatus) {
 		}
 		sy.Sinks = append(sy.Sinks, res)
 	}
-	r.storeErr(s.UpsertSync(sy))
+	var fabric func(*state.Fabric)
 	if st.State == state.SyncInitializing || st.State.Terminal() {
-		r.storeFabricState(st)
+		fabric = func(f *state.Fabric) { fabricState(f, st) }
 	}
+	r.storeErr(r.opts.Store.RecordSync(sy, fabric))
 }
 
-// storeFabricState records the fabric's state as its sync starts and ends.
-func (r *Reconciler) storeFabricState(st SyncStatus) {
-	s := r.opts.Store
-	r.fabricRecMu.Lock()
-	defer r.fabricRecMu.Unlock()
-	old, err := s.Fabric(nil, st.Fabric)
-	if err != nil || old == nil {
-		r.storeErr(err)
-		return
-	}
-	f := *old
+// fabricState records in f the state of its sync st as it starts and ends.
+func fabricState(f *state.Fabric, st SyncStatus) {
 	f.LastSyncID = st.ID
 	switch st.State {
 	case StateCompleted:
@@ -133,14 +105,10 @@ func (r *Reconciler) storeFabricState(st SyncStatus) {
 	if f.Suspended {
 		f.State = state.FabricSuspended
 	}
-	r.storeErr(s.UpsertFabric(f))
 }
 
 // storeOutcome adds the events of a finished sync.
 func (r *Reconciler) storeOutcome(st SyncStatus) {
-	if r.opts.Store == nil {
-		return
-	}
 	data := map[string]any{"sync_id": st.ID, "duration_ms": st.Duration.Milliseconds(), "revision": st.Revision}
 	if st.Summary.Repairs > 0 {
 		r.event(st.Fabric, state.EventDirectoryInitialized, map[string]any{"sync_id": st.ID, "repairs": st.Summary.Repairs})
@@ -169,9 +137,6 @@ func (r *Reconciler) storeOutcome(st SyncStatus) {
 // sync's record (see desiredChanges).
 func (r *Reconciler) storeDesired(f *fabric, revision, root string, compare bool) ([]state.ResourceChange, error) {
 	s := r.opts.Store
-	if s == nil {
-		return nil, nil
-	}
 	fabric := f.spec.Name
 	managed, err := ingest.ReadManaged(root, r.opts.Registry, f.managed)
 	if err != nil {
@@ -206,10 +171,8 @@ func (f *fabric) fullPassDue(byOperator bool) bool {
 }
 
 func (r *Reconciler) event(fabric, typ string, data map[string]any) {
-	if s := r.opts.Store; s != nil {
-		_, err := s.AddEvent(state.Event{Fabric: fabric, Type: typ, Time: r.opts.Now(), Data: data})
-		r.storeErr(err)
-	}
+	_, err := r.opts.Store.AddEvent(state.Event{Fabric: fabric, Type: typ, Time: r.opts.Now(), Data: data})
+	r.storeErr(err)
 }
 
 func (r *Reconciler) storeErr(err error) {
@@ -272,21 +235,15 @@ func (r *Reconciler) setSuspended(name string, on bool) error {
 		f.pending = nil
 	}
 	f.mu.Unlock()
-	if s := r.opts.Store; s != nil {
-		r.fabricRecMu.Lock()
-		if old, err := s.Fabric(nil, name); err == nil && old != nil {
-			rec := *old
-			rec.Suspended = on
-			switch {
-			case on:
-				rec.State = state.FabricSuspended
-			case rec.State == state.FabricSuspended:
-				rec.State = state.FabricIdle
-			}
-			r.storeErr(s.UpsertFabric(rec))
+	r.updateFabric(name, func(rec *state.Fabric) {
+		rec.Suspended = on
+		switch {
+		case on:
+			rec.State = state.FabricSuspended
+		case rec.State == state.FabricSuspended:
+			rec.State = state.FabricIdle
 		}
-		r.fabricRecMu.Unlock()
-	}
+	})
 	if was && !on {
 		f.trigger(Trigger{Kind: "resume"})
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"reflect"
 
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/resource"
@@ -46,23 +45,16 @@ func sidecarReasons(u fgd.UnmanagedFile) []string {
 
 // storeUnmanaged records the FGD's unmanaged files in the fabric's record.
 func (r *Reconciler) storeUnmanaged(name, root string) error {
-	s := r.opts.Store
-	if s == nil {
-		return nil
-	}
 	files, total, err := readUnmanaged(root)
 	if err != nil {
 		return fmt.Errorf("read the unmanaged files: %w", err)
 	}
-	r.fabricRecMu.Lock()
-	defer r.fabricRecMu.Unlock()
-	old, err := s.Fabric(nil, name)
-	if err != nil || old == nil {
-		return err
-	}
-	if old.UnmanagedCount == total && reflect.DeepEqual(old.Unmanaged, files) {
+	// An unchanged list writes nothing (UpdateFabric).
+	err = r.opts.Store.UpdateFabric(name, func(f *state.Fabric) {
+		f.UnmanagedCount, f.Unmanaged = total, files
+	})
+	if errors.Is(err, state.ErrNoFabric) {
 		return nil
 	}
-	old.UnmanagedCount, old.Unmanaged = total, files
-	return s.UpsertFabric(*old)
+	return err
 }

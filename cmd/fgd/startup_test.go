@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/resource"
+	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/internal/testutil/daemontest"
 	"github.com/fgdproject/fgd/reconciler"
 )
@@ -145,7 +148,11 @@ func TestReadinessBeforeTheFabricsStarted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := reconciler.New(reconciler.Options{Registry: reg})
+	store, err := state.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := reconciler.New(reconciler.Options{Registry: reg, Store: store, Metrics: reconciler.NewMetrics(prometheus.NewRegistry())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,77 @@
 package state
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 
 	memdb "github.com/hashicorp/go-memdb"
 )
+
+// ErrNoFabric is UpdateFabric's error for a fabric the store does not hold
+// (one removed meanwhile): the update is dropped, never turned into a new
+// row.
+var ErrNoFabric = errors.New("state: no such fabric")
+
+// UpdateFabric applies fn to a copy of the named fabric and stores the
+// result, in one write transaction: concurrent updates of one fabric never
+// lose each other's changes. An fn that changes nothing writes nothing, so
+// watchers are not woken. A fabric the store does not hold is ErrNoFabric.
+func (s *Store) UpdateFabric(name string, fn func(f *Fabric)) error {
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+	changed, err := s.updateFabric(txn, name, false, func(f *Fabric, _ bool) { fn(f) })
+	if err != nil || !changed {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
+
+// PutFabric is UpdateFabric for a fabric that may be new: fn is given a
+// Fabric holding only the name, and created true, when the store holds
+// none.
+func (s *Store) PutFabric(name string, fn func(f *Fabric, created bool)) error {
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+	changed, err := s.updateFabric(txn, name, true, fn)
+	if err != nil || !changed {
+		return err
+	}
+	txn.Commit()
+	return nil
+}
+
+// updateFabric is the read-copy-write of UpdateFabric and PutFabric inside
+// txn, which the caller commits when changed is true.
+func (s *Store) updateFabric(txn *memdb.Txn, name string, create bool, fn func(*Fabric, bool)) (changed bool, err error) {
+	if name == "" {
+		return false, errEmpty("fabric name")
+	}
+	raw, err := txn.First(TableFabrics, indexID, name)
+	if err != nil {
+		return false, fmt.Errorf("state: look up fabric %s: %w", name, err)
+	}
+	old := &Fabric{Name: name}
+	switch {
+	case raw != nil:
+		old = raw.(*Fabric)
+	case !create:
+		return false, fmt.Errorf("%w: %s", ErrNoFabric, name)
+	}
+	rec := old.Copy()
+	fn(rec, raw == nil)
+	rec.Name, rec.ModifyIndex = name, old.ModifyIndex
+	if raw != nil && reflect.DeepEqual(rec, old) {
+		return false, nil
+	}
+	index := s.nextIndex()
+	rec.ModifyIndex = index
+	if err := txn.Insert(TableFabrics, rec); err != nil {
+		return false, fmt.Errorf("state: update fabric %s: %w", name, err)
+	}
+	return true, s.bumpIndex(txn, index, TableFabrics)
+}
 
 // UpsertFabric inserts f or replaces the fabric of the same name. The store
 // sets f.ModifyIndex.

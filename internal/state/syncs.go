@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"fmt"
 
 	memdb "github.com/hashicorp/go-memdb"
@@ -10,7 +11,13 @@ import (
 // keeps its own copy and sets ModifyIndex. When a new sync makes its fabric
 // hold more than Limits.SyncsPerFabric syncs, the oldest finished ones are
 // dropped.
-func (s *Store) UpsertSync(sy Sync) error {
+func (s *Store) UpsertSync(sy Sync) error { return s.RecordSync(sy, nil) }
+
+// RecordSync is UpsertSync that also applies fabric, when not nil, to the
+// sync's fabric as UpdateFabric does, in the same write transaction: a
+// reader never sees a sync's new state beside its fabric's old one. A
+// fabric the store does not hold (removed meanwhile) gets the sync alone.
+func (s *Store) RecordSync(sy Sync, fabric func(f *Fabric)) error {
 	switch {
 	case sy.ID == "":
 		return errEmpty("sync id")
@@ -35,6 +42,14 @@ func (s *Store) UpsertSync(sy Sync) error {
 	}
 	if old == nil {
 		if err := s.trimSyncs(txn, sy.Fabric); err != nil {
+			return err
+		}
+	}
+	if fabric != nil {
+		// The fabric's row gets the sync's index (nextIndex is unchanged
+		// until bumpIndex).
+		_, err := s.updateFabric(txn, sy.Fabric, false, func(f *Fabric, _ bool) { fabric(f) })
+		if err != nil && !errors.Is(err, ErrNoFabric) {
 			return err
 		}
 	}

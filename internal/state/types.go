@@ -31,9 +31,35 @@ type Fabric struct {
 	// path, at most MaxUnmanagedListed.
 	UnmanagedCount int
 	Unmanaged      []UnmanagedFile
+	// Attempted is set once the fabric's first sync has ended, well or not
+	// (readiness waits for it); Syncs counts the syncs ended since the
+	// fabric started.
+	Attempted bool
+	Syncs     int
+	// CurrentSyncID names the sync running now ("" between syncs) and
+	// FinishedSyncID the latest that ended; LastSyncID is the latest of the
+	// two.
+	CurrentSyncID  string
+	FinishedSyncID string
+	// SourceError is the fabric's source failing to reach its input (a git
+	// remote down or refusing the credentials); nil while it works.
+	SourceError *Failure
+	// DesiredRevision is the revision the fabric's desired set (the
+	// resources table) was read at, once DesiredLoaded; UnmanagedRevision
+	// the one its unmanaged files were listed at, once UnmanagedLoaded.
+	DesiredLoaded     bool
+	DesiredRevision   string
+	UnmanagedLoaded   bool
+	UnmanagedRevision string
 	// ModifyIndex is set by the store: the index of the write that last
 	// changed this fabric.
 	ModifyIndex uint64
+}
+
+// Failure is an error as an operator sees it: what failed, its class
+// ("transient", "waiting" or "stalled": what fgd does next) and the fix.
+type Failure struct {
+	Error, Class, Remediation string
 }
 
 // MaxUnmanagedListed bounds Fabric.Unmanaged.
@@ -52,6 +78,10 @@ type UnmanagedFile struct {
 func (f *Fabric) Copy() *Fabric {
 	c := *f
 	c.Circuits = maps.Clone(f.Circuits)
+	if f.SourceError != nil {
+		e := *f.SourceError
+		c.SourceError = &e
+	}
 	if f.Unmanaged != nil {
 		c.Unmanaged = make([]UnmanagedFile, len(f.Unmanaged))
 		for i, u := range f.Unmanaged {

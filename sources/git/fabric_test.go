@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/resilience"
 	"github.com/fgdproject/fgd/internal/resource"
@@ -42,6 +44,14 @@ func newDaemon(t *testing.T, opts reconciler.Options) *daemon {
 		t.Fatal(err)
 	}
 	opts.Registry = reg
+	if opts.Store == nil {
+		if opts.Store, err = state.New(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = reconciler.NewMetrics(prometheus.NewRegistry())
+	}
 	if opts.Backoff.Initial == 0 {
 		opts.Backoff = resilience.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Factor: 2, Attempts: 3}
 	}
