@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -10,11 +11,15 @@ import (
 
 	"github.com/fgdproject/fgd/internal/ingest"
 	"github.com/fgdproject/fgd/internal/resilience"
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // fabric is one fabric's sync loop: it owns its source and runs at most one
 // sync at a time. Triggers that arrive during a sync collapse into one
-// follow-up sync (wake has room for a single token).
+// follow-up sync (wake has room for a single token). The fabric's facts
+// (its state, current and last sync, suspension, the source's failure,
+// what the store has loaded) are its row in the store (row); the struct
+// holds only the loop's machinery.
 type fabric struct {
 	spec FabricSpec
 	r    *Reconciler
@@ -24,24 +29,13 @@ type fabric struct {
 	done chan struct{}
 	once sync.Once
 
-	mu          sync.Mutex
-	pending     []Trigger
-	current     *syncRun
-	last        *SyncStatus
-	lastSuccess time.Time
-	attempted   bool
-	syncs       int
-	suspended   bool
+	// mu guards the fields below, and orders the reads and writes of the
+	// row that must not interleave: a trigger against a suspension, a
+	// sync starting against SyncNow.
+	mu      sync.Mutex
+	pending []Trigger
 	// nextID is the ID promised to an API caller for the next sync.
 	nextID string
-	// desiredLoaded is true once the store holds this fabric's desired set,
-	// read at revision desiredRev.
-	desiredLoaded bool
-	desiredRev    string
-	// unmanagedLoaded is true once the store holds the FGD's unmanaged
-	// files, listed at revision unmanagedRev.
-	unmanagedLoaded bool
-	unmanagedRev    string
 	// managed remembers the managed files found valid, so a sync over an
 	// unchanged managed/ parses none of them again.
 	managed *ingest.ManagedCache
@@ -52,12 +46,20 @@ type fabric struct {
 	// verified is the last revision whose signature verification was
 	// reported as an event.
 	verified string
-	// sourceErr is the source's failure to reach its input, nil while it
-	// works (sourceReport).
-	sourceErr error
 	// heldRechecks counts the syncs in a row that found only files held
 	// open for writing (followDeferred).
 	heldRechecks int
+}
+
+// row reads the fabric's record, the one source of its facts. A store that
+// fails the read (logged) or holds no row reads as a fabric with no facts.
+func (f *fabric) row() *state.Fabric {
+	rec, err := f.r.opts.Store.Fabric(nil, f.spec.Name)
+	f.r.storeErr(err)
+	if rec == nil {
+		return &state.Fabric{Name: f.spec.Name}
+	}
+	return rec
 }
 
 // setVerified records rev as the last verified revision ("" after a
@@ -80,6 +82,8 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 		done: make(chan struct{}),
 	}
 	f.managed = ingest.NewManagedCache()
+	// The row exists before the source can report or trigger.
+	r.storeFabricStarted(f)
 	var src Source
 	if spec.NewSource != nil {
 		s, err := spec.NewSource(f.trigger, f.sourceReport)
@@ -97,7 +101,6 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 	if t := f.target(); t != "" {
 		r.opts.Metrics.circuit.WithLabelValues(spec.Name, t).Set(resilience.CircuitValue(r.breakers.State(t)))
 	}
-	r.storeFabricStarted(f)
 	r.loadInventories(f)
 	f.log.Info("fabric started", "root", spec.Root)
 	// Every fabric syncs once at start: readiness waits for that attempt,
@@ -113,7 +116,7 @@ func (r *Reconciler) startFabric(ctx context.Context, spec FabricSpec, wg *sync.
 // trigger records why a sync is wanted and wakes the loop; it never blocks.
 func (f *fabric) trigger(t Trigger) {
 	f.mu.Lock()
-	if f.suspended {
+	if f.row().Suspended {
 		f.mu.Unlock()
 		return
 	}
@@ -212,22 +215,6 @@ func (f *fabric) circuitTargets() []string {
 	return out
 }
 
-// isDesiredLoaded reports whether the store holds the fabric's desired set
-// as of revision rev.
-func (f *fabric) isDesiredLoaded(rev string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.desiredLoaded && f.desiredRev == rev
-}
-
-// isUnmanagedLoaded reports whether the store holds the FGD's unmanaged
-// files as of revision rev.
-func (f *fabric) isUnmanagedLoaded(rev string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.unmanagedLoaded && f.unmanagedRev == rev
-}
-
 // stop asks the loop to end after its running sync; safe to call twice.
 func (f *fabric) stop() { f.once.Do(func() { close(f.quit) }) }
 
@@ -300,7 +287,7 @@ func (f *fabric) runSync(ctx context.Context) {
 	// A wake with nothing pending is spent: the sync it asked for already
 	// took its trigger (trigger records, then wakes; a sync may start in
 	// between).
-	if f.suspended || (len(f.pending) == 0 && f.nextID == "") {
+	if f.row().Suspended || (len(f.pending) == 0 && f.nextID == "") {
 		f.mu.Unlock()
 		return
 	}
@@ -309,9 +296,9 @@ func (f *fabric) runSync(ctx context.Context) {
 	run := newSyncRun(f.nextID, f.spec.Name, triggers, f.r.opts.Now)
 	f.nextID = ""
 	run.onChange = f.r.storeSync
-	f.current = run
-	f.mu.Unlock()
+	// The row names the running sync before SyncNow can look again.
 	f.r.storeSync(run.status())
+	f.mu.Unlock()
 
 	f.r.opts.Metrics.activeSyncs.Inc()
 	// One deferred block records the outcome, so no return path skips it.
@@ -319,18 +306,10 @@ func (f *fabric) runSync(ctx context.Context) {
 		if p := recover(); p != nil {
 			run.fail(fmt.Errorf("internal error (please report): %v\n%s", p, debug.Stack()))
 		}
-		st := run.status()
-		f.mu.Lock()
-		f.current = nil
-		f.last = &st
-		f.attempted = true
-		f.syncs++
-		if st.State == StateCompleted {
-			f.lastSuccess = st.Finished
-			// The sync reached the input: the source's failure is over.
-			f.sourceErr = nil
+		if !run.status().State.Terminal() {
+			run.fail(errors.New("internal error (please report): the sync ended without an outcome"))
 		}
-		f.mu.Unlock()
+		st := run.status()
 		f.record(st)
 		f.r.storeOutcome(st)
 		if f.r.opts.OnSyncEnd != nil {
@@ -424,30 +403,6 @@ func (f *fabric) record(st SyncStatus) {
 	default:
 		f.log.Debug("sync completed, nothing to do", attrs...)
 	}
-}
-
-func (f *fabric) status() FabricStatus {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	st := FabricStatus{
-		Name:        f.spec.Name,
-		Root:        f.spec.Root,
-		Attempted:   f.attempted,
-		LastSuccess: f.lastSuccess,
-		Syncs:       f.syncs,
-		Suspended:   f.suspended,
-		Last:        f.last,
-	}
-	if f.sourceErr != nil {
-		e := describe(f.sourceErr)
-		st.SourceError = &e
-	}
-	if f.current != nil {
-		cur := f.current.status()
-		st.Current = &cur
-		st.Syncing = true
-	}
-	return st
 }
 
 func triggerKinds(ts []Trigger) string {

@@ -336,37 +336,3 @@ func (r *Reconciler) Trigger(name string, t Trigger) error {
 	f.trigger(t)
 	return nil
 }
-
-// FabricStatus is a snapshot of one fabric for the API and readiness.
-type FabricStatus struct {
-	Name    string      `json:"name"`
-	Root    string      `json:"root"`
-	Syncing bool        `json:"syncing"`
-	Current *SyncStatus `json:"current,omitempty"`
-	Last    *SyncStatus `json:"last_sync,omitempty"`
-	// LastSuccess is when the fabric last completed a sync.
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	// Attempted is true once the fabric's first sync has ended, well or not.
-	Attempted bool `json:"attempted"`
-	Syncs     int  `json:"syncs"`
-	Suspended bool `json:"suspended"`
-	// SourceError is set while the fabric's source fails to reach its
-	// input (a git remote that is down or refuses the credentials).
-	SourceError *ErrorInfo `json:"source_error,omitempty"`
-}
-
-// Fabrics returns a snapshot of every fabric, sorted by name.
-func (r *Reconciler) Fabrics() []FabricStatus {
-	r.mu.Lock()
-	fs := make([]*fabric, 0, len(r.fabrics))
-	for _, f := range r.fabrics {
-		fs = append(fs, f)
-	}
-	r.mu.Unlock()
-	out := make([]FabricStatus, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, f.status())
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}

@@ -34,43 +34,37 @@ func describe(err error) ErrorInfo {
 // stalled by bad credentials heals as soon as they are fixed, not only at
 // the next push. Repeats of one message write nothing.
 func (f *fabric) sourceReport(err error) {
-	f.mu.Lock()
-	prev := f.sourceErr
-	f.sourceErr = err
-	f.mu.Unlock()
-	switch {
-	case err == nil && prev == nil:
-	case err == nil:
-		f.r.storeSourceError(f.spec.Name, describe(prev), false)
-		f.trigger(Trigger{Kind: "poll", Detail: "the source works again"})
-	case prev == nil || prev.Error() != err.Error():
-		f.r.storeSourceError(f.spec.Name, describe(err), true)
+	var now, prev *state.Failure
+	if err != nil {
+		e := describe(err)
+		now = &state.Failure{Error: e.Error, Class: e.Class, Remediation: e.Remediation}
 	}
-}
-
-// storeSourceError writes a source's failure e into the fabric's record
-// (failing), or clears it (!failing) when the record still shows it: a
-// sync that failed since keeps its own error.
-func (r *Reconciler) storeSourceError(name string, e ErrorInfo, failing bool) {
-	r.updateFabric(name, func(rec *state.Fabric) {
+	f.r.updateFabric(f.spec.Name, func(rec *state.Fabric) {
+		prev = rec.SourceError
+		rec.SourceError = now
 		switch {
-		case failing:
-			rec.LastError, rec.Remediation, rec.ErrorClass = e.Error, e.Remediation, e.Class
+		case now == nil && prev != nil && rec.LastError == prev.Error:
+			// Cleared only while the record still shows it: a sync that
+			// failed since keeps its own error.
+			rec.LastError, rec.Remediation, rec.ErrorClass = "", "", ""
+			if rec.State == state.FabricFailed {
+				rec.State = state.FabricIdle
+			}
+		case now != nil && (prev == nil || prev.Error != now.Error):
+			rec.LastError, rec.Remediation, rec.ErrorClass = now.Error, now.Remediation, now.Class
 			if rec.State == state.FabricIdle {
 				// A running sync or a suspension keeps its state; the
 				// error shows beside it.
 				rec.State = state.FabricFailed
 			}
-		case rec.LastError == e.Error:
-			rec.LastError, rec.Remediation, rec.ErrorClass = "", "", ""
-			if rec.State == state.FabricFailed {
-				rec.State = state.FabricIdle
-			}
 		}
 	})
-	if failing {
-		r.event(name, state.EventSourceFailed, map[string]any{"error": e.Error, "remediation": e.Remediation, "class": e.Class})
-		return
+	switch {
+	case now == nil && prev == nil:
+	case now == nil:
+		f.r.event(f.spec.Name, state.EventSourceRecovered, nil)
+		f.trigger(Trigger{Kind: "poll", Detail: "the source works again"})
+	case prev == nil || prev.Error != now.Error:
+		f.r.event(f.spec.Name, state.EventSourceFailed, map[string]any{"error": now.Error, "remediation": now.Remediation, "class": now.Class})
 	}
-	r.event(name, state.EventSourceRecovered, nil)
 }

@@ -93,28 +93,23 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 	// managed files without touching raw/), and when an operator asked for
 	// the sync: managed files edited by hand in a dir fabric are then seen.
 	rev := run.status().Revision
-	if rep.Changed || !f.isDesiredLoaded(rev) || f.fullPassDue(run.byOperator()) {
-		f.mu.Lock()
-		before := f.desiredLoaded // a set to compare with, not the first read
-		f.mu.Unlock()
-		changes, err := r.storeDesired(f, rev, root, before)
+	row := f.row()
+	if rep.Changed || !row.DesiredLoaded || row.DesiredRevision != rev || f.fullPassDue(run.byOperator()) {
+		// A first read has no set to compare with.
+		changes, err := r.storeDesired(f, rev, root, row.DesiredLoaded)
 		if err != nil {
 			return rep, unsafeFile(err)
 		}
 		run.setChanges(changes)
-		f.mu.Lock()
-		f.desiredLoaded, f.desiredRev = true, rev
-		f.mu.Unlock()
+		r.updateFabric(f.spec.Name, func(rec *state.Fabric) { rec.DesiredLoaded, rec.DesiredRevision = true, rev })
 	}
-	if rep.Changed || !f.isUnmanagedLoaded(rev) || run.byOperator() {
+	if rep.Changed || !row.UnmanagedLoaded || row.UnmanagedRevision != rev || run.byOperator() {
 		if err := r.storeUnmanaged(f.spec.Name, root); err != nil {
 			// The list is a view for the status page: a sync does not fail
 			// for it, and the next one tries again.
 			f.log.Warn("could not list the unmanaged files", "err", err)
 		} else {
-			f.mu.Lock()
-			f.unmanagedLoaded, f.unmanagedRev = true, rev
-			f.mu.Unlock()
+			r.updateFabric(f.spec.Name, func(rec *state.Fabric) { rec.UnmanagedLoaded, rec.UnmanagedRevision = true, rev })
 		}
 	}
 	return rep, nil

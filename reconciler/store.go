@@ -21,7 +21,13 @@ func (r *Reconciler) storeFabricStarted(f *fabric) {
 	var created bool
 	r.storeErr(r.opts.Store.PutFabric(f.spec.Name, func(rec *state.Fabric, isNew bool) {
 		created = isNew
-		rec.State = state.FabricIdle
+		// A restarted fabric (its config changed) starts its run afresh:
+		// readiness waits for its first sync again, and the desired set
+		// is read again (its root may have moved). What it did before
+		// (last success, revision, last error) stays on record.
+		rec.State, rec.Suspended, rec.Attempted, rec.Syncs = state.FabricIdle, false, false, 0
+		rec.CurrentSyncID, rec.FinishedSyncID, rec.SourceError = "", "", nil
+		rec.DesiredLoaded, rec.UnmanagedLoaded = false, false
 		// A restarted fabric may have other targets: seed them afresh.
 		rec.Circuits = map[string]string{}
 		for _, t := range f.circuitTargets() {
@@ -55,42 +61,30 @@ func (r *Reconciler) storeFabricRemoved(name string) {
 	r.storeErr(r.opts.Store.DeleteFabric(name))
 }
 
-// storeSync mirrors a sync's status into the store on every transition.
+// storeSync mirrors a sync's status into the store on every transition,
+// with its fabric's row as the sync starts and ends, in one transaction.
 func (r *Reconciler) storeSync(st SyncStatus) {
-	sy := state.Sync{
-		ID: st.ID, Fabric: st.Fabric, Trigger: triggerKinds(st.Triggers), State: st.State,
-		Started: st.Started, Finished: st.Finished, Error: st.Error, Remediation: st.Remediation,
-		Diff:    state.DiffSummary{Create: st.Summary.Created, Update: st.Summary.Updated, Unchanged: st.Summary.Unchanged},
-		Changes: st.Changes,
-	}
-	for _, t := range st.Transitions {
-		sy.Transitions = append(sy.Transitions, state.Transition{State: t.State, At: t.At})
-	}
-	for _, k := range st.Sinks {
-		res := state.SinkResult{Name: k.Name, Attempts: k.Attempts, Error: k.Error, Output: k.Output, Status: k.Status,
-			Conflicts: k.Conflicts, Rejected: k.Rejected}
-		for _, p := range k.Problems {
-			res.Problems = append(res.Problems, state.ObjectProblem{Key: p.Key, Outcome: p.Outcome, Message: p.Message})
-		}
-		sy.Sinks = append(sy.Sinks, res)
-	}
 	var fabric func(*state.Fabric)
-	if st.State == state.SyncInitializing || st.State.Terminal() {
+	if st.State == state.SyncPending || st.State == state.SyncInitializing || st.State.Terminal() {
 		fabric = func(f *state.Fabric) { fabricState(f, st) }
 	}
-	r.storeErr(r.opts.Store.RecordSync(sy, fabric))
+	r.storeErr(r.opts.Store.RecordSync(syncRecord(st), fabric))
 }
 
 // fabricState records in f the state of its sync st as it starts and ends.
 func fabricState(f *state.Fabric, st SyncStatus) {
-	f.LastSyncID = st.ID
 	switch st.State {
+	case state.SyncPending:
+		f.CurrentSyncID = st.ID
+		return
 	case StateCompleted:
 		f.State, f.LastError, f.Remediation, f.ErrorClass = state.FabricIdle, "", "", ""
 		f.LastSuccess = st.Finished
 		if st.Revision != "" {
 			f.Revision, f.Signer = st.Revision, st.Signer
 		}
+		// The sync reached the input: the source's failure is over.
+		f.SourceError = nil
 	case StateFailed:
 		f.State = state.FabricFailed
 		// A sync an open circuit refused keeps the failure that opened
@@ -101,6 +95,12 @@ func fabricState(f *state.Fabric, st SyncStatus) {
 		}
 	default:
 		f.State = state.FabricSyncing
+	}
+	f.LastSyncID = st.ID
+	if st.State.Terminal() {
+		f.CurrentSyncID, f.FinishedSyncID = "", st.ID
+		f.Attempted = true
+		f.Syncs++
 	}
 	if f.Suspended {
 		f.State = state.FabricSuspended
@@ -179,86 +179,4 @@ func (r *Reconciler) storeErr(err error) {
 	if err != nil {
 		r.log.Error("state store write failed", "err", err)
 	}
-}
-
-// BusyError is returned by SyncNow while a sync of the fabric runs.
-type BusyError struct{ SyncID string }
-
-func (e *BusyError) Error() string { return fmt.Sprintf("a sync is in progress (%s)", e.SyncID) }
-
-// SyncNow asks for a sync of the fabric and returns the ID it will have; a
-// sync already running is a *BusyError naming it. A suspended fabric
-// refuses with ErrSuspended.
-func (r *Reconciler) SyncNow(name string, t Trigger) (string, error) {
-	f, err := r.lookup(name)
-	if err != nil {
-		return "", err
-	}
-	f.mu.Lock()
-	switch {
-	case f.current != nil:
-		id := f.current.status().ID
-		f.mu.Unlock()
-		return "", &BusyError{SyncID: id}
-	case f.suspended:
-		f.mu.Unlock()
-		return "", ErrSuspended
-	}
-	if f.nextID == "" {
-		f.nextID = newSyncID()
-	}
-	id := f.nextID
-	f.mu.Unlock()
-	f.trigger(t)
-	return id, nil
-}
-
-// ErrSuspended is returned for a sync asked of a suspended fabric.
-var ErrSuspended = errors.New("the fabric is suspended: resume it first")
-
-// Suspend stops a fabric's syncs (its triggers are dropped) until Resume;
-// a sync running now finishes.
-func (r *Reconciler) Suspend(name string) error { return r.setSuspended(name, true) }
-
-// Resume lets a suspended fabric sync again, starting with one sync now.
-func (r *Reconciler) Resume(name string) error { return r.setSuspended(name, false) }
-
-func (r *Reconciler) setSuspended(name string, on bool) error {
-	f, err := r.lookup(name)
-	if err != nil {
-		return err
-	}
-	f.mu.Lock()
-	was := f.suspended
-	f.suspended = on
-	if on {
-		f.pending = nil
-	}
-	f.mu.Unlock()
-	r.updateFabric(name, func(rec *state.Fabric) {
-		rec.Suspended = on
-		switch {
-		case on:
-			rec.State = state.FabricSuspended
-		case rec.State == state.FabricSuspended:
-			rec.State = state.FabricIdle
-		}
-	})
-	if was && !on {
-		f.trigger(Trigger{Kind: "resume"})
-	}
-	if was != on {
-		r.log.Info(map[bool]string{true: "fabric suspended", false: "fabric resumed"}[on], "fabric", name)
-	}
-	return nil
-}
-
-func (r *Reconciler) lookup(name string) (*fabric, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f, ok := r.fabrics[name]
-	if !ok {
-		return nil, fmt.Errorf("%w %q", ErrUnknownFabric, name)
-	}
-	return f, nil
 }

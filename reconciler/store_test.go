@@ -122,3 +122,46 @@ func TestSyncNowSuspendResume(t *testing.T) {
 	}
 	eventually(t, "resume to sync the waiting file", func() bool { return exists(filepath.Join(root, "managed/vpcs/vpc-s.yaml")) })
 }
+
+// Readiness (Fabrics) and the API (the store) read one row: after syncs
+// that succeed and fail they agree on every fact, and a change written to
+// the row is what Fabrics shows next.
+func TestFabricsReadTheStoreRow(t *testing.T) {
+	store, err := state.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	write(t, filepath.Join(root, "raw", "vpcs.yaml"), vpcDoc("vpc-1"))
+	h := newHarness(t, reconciler.Options{Store: store})
+	h.apply(reconciler.FabricSpec{Name: "lab", Root: root, Hash: "1"},
+		reconciler.FabricSpec{Name: "gone", Root: filepath.Join(root, "nope"), Hash: "2"})
+	for _, name := range []string{"lab", "gone"} {
+		eventually(t, name+"'s first sync", func() bool { f := h.fabric(name); return f.Attempted && !f.Syncing })
+		f := h.fabric(name)
+		row, err := store.Fabric(nil, name)
+		if err != nil || row == nil || f.Last == nil {
+			t.Fatalf("%s: row %+v (%v), last sync %+v", name, row, err, f.Last)
+		}
+		sy, err := store.Sync(nil, row.FinishedSyncID)
+		if err != nil || sy == nil {
+			t.Fatalf("%s: finished sync %q not in the store: %v", name, row.FinishedSyncID, err)
+		}
+		if f.Attempted != row.Attempted || f.Syncs != row.Syncs || !f.LastSuccess.Equal(row.LastSuccess) ||
+			f.Suspended != row.Suspended || f.Last.ID != row.LastSyncID || f.Last.State != sy.State ||
+			f.Last.Error != row.LastError || f.Last.ErrorClass != row.ErrorClass || f.Last.Revision != sy.Revision {
+			t.Errorf("%s: Fabrics shows %+v (last %+v), the store row %+v (sync %+v)", name, f, *f.Last, row, sy)
+		}
+	}
+	if f := h.fabric("gone"); f.Last.State != reconciler.StateFailed || f.Last.ErrorClass != "stalled" {
+		t.Errorf("gone: last sync %s (%s), want failed, stalled", f.Last.State, f.Last.ErrorClass)
+	}
+
+	down := &state.Failure{Error: "git ls-remote: connection refused", Class: "transient", Remediation: "check the remote"}
+	if err := store.UpdateFabric("lab", func(f *state.Fabric) { f.SourceError = down }); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.fabric("lab").SourceError; got == nil || got.Error != down.Error || got.Class != down.Class || got.Remediation != down.Remediation {
+		t.Errorf("after the row's source error changed, Fabrics shows %+v, want %+v", got, down)
+	}
+}

@@ -54,7 +54,7 @@ type SyncStatus struct {
 	// Changes are the resources the sync changed in the desired set.
 	Changes []state.ResourceChange `json:"changes,omitempty"`
 	// refused is set when the sync failed because a circuit breaker is
-	// open: it says nothing new of the target (see storeFabricState).
+	// open: it says nothing new of the target (see fabricState).
 	refused bool
 }
 

@@ -162,3 +162,46 @@ func (s *Store) Fabrics(ws memdb.WatchSet) ([]*Fabric, error) {
 	}
 	return out, nil
 }
+
+// FabricSyncs is a fabric with its running sync and the latest that ended,
+// as one read saw them; either sync is nil when there is none (or when the
+// store no longer keeps it).
+type FabricSyncs struct {
+	Fabric            *Fabric
+	Current, Finished *Sync
+}
+
+// FabricsWithSyncs returns copies of every fabric with its current and
+// finished syncs, in name order, all read in one transaction: what it
+// returns is one moment of the store. ws watches the fabrics table.
+func (s *Store) FabricsWithSyncs(ws memdb.WatchSet) ([]FabricSyncs, error) {
+	txn := s.db.Txn(false)
+	it, err := txn.Get(TableFabrics, indexID)
+	if err != nil {
+		return nil, fmt.Errorf("state: list fabrics: %w", err)
+	}
+	watch(ws, it.WatchCh())
+	sync := func(id string) (*Sync, error) {
+		if id == "" {
+			return nil, nil
+		}
+		raw, err := txn.First(TableSyncs, indexID, id)
+		if err != nil || raw == nil {
+			return nil, err
+		}
+		return raw.(*Sync).Copy(), nil
+	}
+	var out []FabricSyncs
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		f := raw.(*Fabric)
+		fs := FabricSyncs{Fabric: f.Copy()}
+		if fs.Current, err = sync(f.CurrentSyncID); err != nil {
+			return nil, fmt.Errorf("state: look up sync %s of fabric %s: %w", f.CurrentSyncID, f.Name, err)
+		}
+		if fs.Finished, err = sync(f.FinishedSyncID); err != nil {
+			return nil, fmt.Errorf("state: look up sync %s of fabric %s: %w", f.FinishedSyncID, f.Name, err)
+		}
+		out = append(out, fs)
+	}
+	return out, nil
+}

@@ -137,7 +137,10 @@ type DiffSummary struct {
 type SinkResult struct {
 	Name     string
 	Attempts int
-	Error    string
+	// Applied, Deleted and Drift count the resources the sink applied,
+	// pruned, and found changed by someone else.
+	Applied, Deleted, Drift int
+	Error                   string
 	// Output is the sink's (bounded) output, secrets redacted.
 	Output string
 	Status string
@@ -164,23 +167,52 @@ type ObjectProblem struct {
 
 // Sync is one sync of one fabric, with every state it went through.
 type Sync struct {
-	ID          string
-	Fabric      string
-	Trigger     string
+	ID      string
+	Fabric  string
+	Trigger string
+	// Triggers say why the sync ran; Trigger joins their kinds.
+	Triggers    []Trigger
 	State       SyncState
 	Transitions []Transition
 	Started     time.Time
 	Finished    time.Time
-	Error       string
-	Remediation string
-	Diff        DiffSummary
-	Sinks       []SinkResult
+	// Revision is the FGD's revision the sync worked on (a git commit);
+	// Commit the one it pushed, if any; Signer who signed Revision, when
+	// the source verifies signatures.
+	Revision, Commit, Signer string
+	Error                    string
+	Remediation              string
+	// ErrorClass is Error's class: "transient", "waiting" or "stalled".
+	ErrorClass string
+	// Refused is set when an open circuit breaker refused the sync: it
+	// says nothing new of the target.
+	Refused bool
+	// Ingest counts what the sync's ingestion did.
+	Ingest IngestSummary
+	Diff   DiffSummary
+	Sinks  []SinkResult
 	// Changes are the resources the sync changed in the desired set, each
 	// with its YAML diff (bounded: see MaxChanges).
 	Changes []ResourceChange
 	// ModifyIndex is set by the store: the index of the write that last
 	// changed this sync.
 	ModifyIndex uint64
+}
+
+// Trigger is one reason a sync ran: its kind ("poll", "fsnotify",
+// "webhook", "api", …) and context, such as the file that changed.
+type Trigger struct {
+	Kind, Detail string
+}
+
+// IngestSummary counts what a sync's ingestion did.
+type IngestSummary struct {
+	Files, Created, Updated, Unchanged, Unmanaged int
+	// Retired are the stale entries of unmanaged/ the sync archived.
+	Retired                    []string
+	Conflicts, Repairs, Errors int
+	// Changed is set when the ingestion changed the FGD.
+	Changed bool
 }
 
 // Done reports whether the sync has finished, well or not.
@@ -190,6 +222,8 @@ func (s *Sync) Done() bool { return s.State.Terminal() }
 func (s *Sync) Copy() *Sync {
 	c := *s
 	c.Transitions = slices.Clone(s.Transitions)
+	c.Triggers = slices.Clone(s.Triggers)
+	c.Ingest.Retired = slices.Clone(s.Ingest.Retired)
 	c.Sinks = slices.Clone(s.Sinks)
 	c.Changes = slices.Clone(s.Changes)
 	return &c
