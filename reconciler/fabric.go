@@ -185,7 +185,7 @@ func (f *fabric) target() string {
 	if f.spec.Git == nil {
 		return ""
 	}
-	return "git:" + f.spec.Git.Repo.Remote()
+	return remoteTarget(f.spec.Git.Repo.Remote())
 }
 
 // targets reports whether a circuit-breaker target is one of the fabric's:
@@ -195,7 +195,7 @@ func (f *fabric) targets(target string) bool {
 		return true
 	}
 	for _, s := range f.spec.Sinks {
-		if target == "sink:"+f.spec.Name+"/"+s.Name {
+		if target == sinkTarget(f.spec.Name, s.Name) {
 			return true
 		}
 	}
@@ -210,7 +210,7 @@ func (f *fabric) circuitTargets() []string {
 		out = append(out, t)
 	}
 	for _, s := range f.spec.Sinks {
-		out = append(out, "sink:"+f.spec.Name+"/"+s.Name)
+		out = append(out, sinkTarget(f.spec.Name, s.Name))
 	}
 	return out
 }

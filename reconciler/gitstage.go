@@ -64,7 +64,7 @@ const maxPushAttempts = 5
 // the remote's circuit breaker.
 func (r *Reconciler) gitStages(ctx context.Context, f *fabric, run *syncRun) error {
 	g := f.spec.Git
-	target := "git:" + g.Repo.Remote()
+	target := remoteTarget(g.Repo.Remote())
 	attempt := func(ctx context.Context) error {
 		return r.breakers.Do(target, func() error {
 			// A full local disk is classified here, inside the breaker:

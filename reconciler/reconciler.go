@@ -166,7 +166,7 @@ func New(opts Options) (*Reconciler, error) {
 // error wraps resilience.ErrOpen. Once the open window has passed the next
 // check or sync is the probe.
 func (r *Reconciler) GuardRemote(remote string, fn func() error) error {
-	return r.breakers.Do("git:"+remote, fn)
+	return r.breakers.Do(remoteTarget(remote), fn)
 }
 
 // circuitChanged logs a breaker's transition, exports it and records it in
@@ -312,12 +312,12 @@ func (r *Reconciler) apply(ctx context.Context, specs []FabricSpec, wg *sync.Wai
 func (r *Reconciler) forgetCircuits(f *fabric, want map[string]FabricSpec) {
 	remote := f.target()
 	for _, s := range want {
-		if s.Git != nil && remote == "git:"+s.Git.Repo.Remote() {
+		if s.Git != nil && remote == remoteTarget(s.Git.Repo.Remote()) {
 			remote = ""
 		}
 	}
 	for _, t := range f.circuitTargets() {
-		if t != remote && strings.HasPrefix(t, "git:") {
+		if t != remote && strings.HasPrefix(t, remoteTargetPrefix) {
 			continue
 		}
 		r.breakers.Forget(t)

@@ -85,7 +85,7 @@ func (r *Reconciler) applySink(ctx context.Context, f *fabric, run *syncRun, s S
 	}
 	req := contract.Request{Fabric: f.spec.Name, Revision: run.status().Revision, Desired: desired, Changes: changesOf(diff), DetectOnly: s.DetectOnly}
 	var out contract.Outcome
-	target := "sink:" + f.spec.Name + "/" + s.Name
+	target := sinkTarget(f.spec.Name, s.Name)
 	err = resilience.Retry(ctx, r.opts.Backoff, func(ctx context.Context) error {
 		st.Attempts++
 		return r.breakers.Do(target, func() error {
