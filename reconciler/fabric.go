@@ -2,7 +2,6 @@ package reconciler
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -300,39 +299,47 @@ func (f *fabric) runSync(ctx context.Context) {
 	f.r.storeSync(run.status())
 	f.mu.Unlock()
 
-	f.r.opts.Metrics.activeSyncs.Inc()
-	// One deferred block records the outcome, so no return path skips it.
-	defer func() {
-		if p := recover(); p != nil {
-			run.fail(fmt.Errorf("internal error (please report): %v\n%s", p, debug.Stack()))
-		}
-		if !run.status().State.Terminal() {
-			run.fail(errors.New("internal error (please report): the sync ended without an outcome"))
-		}
-		st := run.status()
-		f.record(st)
-		f.r.storeOutcome(st)
-		if f.r.opts.OnSyncEnd != nil {
-			f.r.opts.OnSyncEnd(st)
-		}
-	}()
+	f.sync(syncCtx, run)
+}
 
-	err := f.r.syncStages(syncCtx, f, run)
-	if err == nil {
-		err = run.moveErr()
-	}
-	if err == nil {
-		err = run.transition(StateCompleted)
-	}
-	if err != nil && run.moveErr() != nil {
-		err = stateBug(err)
+// sync runs the fabric's steps for run. One deferred block, at the top,
+// records the outcome (finish), so no early return or panic of a step
+// skips the status, the events or the metrics.
+func (f *fabric) sync(ctx context.Context, run *syncRun) {
+	f.r.opts.Metrics.activeSyncs.Inc()
+	var err error
+	defer func() { f.finish(run, err, recover()) }()
+	err = runSteps(ctx, &syncCtx{r: f.r, f: f, run: run}, f.steps())
+}
+
+// finish ends run with err (nil: it completed), or with the panic p of a
+// step: it enters the final state, which writes the sync and the fabric's
+// row, arranges the retry of a failure, and writes the events, metrics,
+// log line and audit record.
+func (f *fabric) finish(run *syncRun, err error, p any) {
+	switch {
+	case p != nil:
+		err = fmt.Errorf("internal error (please report): %v\n%s", p, debug.Stack())
+	case err == nil:
+		if err = run.moveErr(); err == nil {
+			err = run.transition(StateCompleted)
+		}
+		if err != nil {
+			err = stateBug(err)
+		}
+		f.scheduleRetry(err)
+	default:
+		f.scheduleRetry(err)
 	}
 	if err != nil {
 		run.fail(err)
-		f.scheduleRetry(err)
-		return
 	}
-	f.scheduleRetry(nil)
+	st := run.status()
+	f.record(st)
+	f.r.storeOutcome(st)
+	if f.r.opts.OnSyncEnd != nil {
+		f.r.opts.OnSyncEnd(st)
+	}
 }
 
 // scheduleRetry arranges the sync that follows one that ended with err. A

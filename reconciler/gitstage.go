@@ -56,97 +56,122 @@ type GitSpec struct {
 // others keep pushing; past it the sync waits for the next trigger.
 const maxPushAttempts = 5
 
-// gitStages is one sync of a git fabric: update the working tree to the
-// remote head, ingest, and when the FGD changed commit and push exactly one
-// commit. A push rejected because the remote moved fetches the new head and
-// runs again on it (ingestion is deterministic, so no merge is needed).
-// Transient failures are retried with backoff; every attempt goes through
-// the remote's circuit breaker.
-func (r *Reconciler) gitStages(ctx context.Context, f *fabric, run *syncRun) error {
-	g := f.spec.Git
-	target := remoteTarget(g.Repo.Remote())
+// gitAttempts is the git part of a git fabric's sync: update the working
+// tree to the remote head, ingest, and when the FGD changed commit and push
+// exactly one commit (gitAttemptSteps). A push rejected because the remote
+// moved fetches the new head and runs again on it (ingestion is
+// deterministic, so no merge is needed). Transient failures are retried
+// with backoff; every attempt goes through the remote's circuit breaker.
+func gitAttempts(ctx context.Context, s *syncCtx) error {
+	r, f, g := s.r, s.f, s.f.spec.Git
 	attempt := func(ctx context.Context) error {
-		return r.breakers.Do(target, func() error {
+		return r.breakers.Do(remoteTarget(g.Repo.Remote()), func() error {
 			// A full local disk is classified here, inside the breaker:
 			// it is no failure of the remote.
 			return diskFull(f, g.Repo.Do(ctx, func(ctx context.Context, w Worktree) error {
-				return r.gitAttempt(ctx, f, run, w)
+				s.w = w
+				defer func() { s.w = nil }()
+				return pushLoop(ctx, s)
 			}))
 		})
 	}
-	err := resilience.Retry(ctx, r.opts.Backoff, attempt, func(n int, delay time.Duration, err error) {
+	return resilience.Retry(ctx, r.opts.Backoff, attempt, func(n int, delay time.Duration, err error) {
 		f.log.Warn("sync attempt failed, retrying", "attempt", n, "retry_in", delay.Round(time.Millisecond).String(), "err", err)
 		// A refused move is kept by the run (moveErr) and fails the sync.
-		_ = run.transition(state.SyncRetrying)
+		_ = s.run.transition(state.SyncRetrying)
 	})
+}
+
+// pushLoop runs gitAttemptSteps until the remote takes the push, or there
+// is nothing to push, at most maxPushAttempts times.
+func pushLoop(ctx context.Context, s *syncCtx) error {
+	remote := s.f.spec.Git.Repo.Remote()
+	for push := 1; ; push++ {
+		s.commit, s.rejected = "", false
+		if err := runSteps(ctx, s, gitAttemptSteps); err != nil || !s.rejected {
+			return err
+		}
+		if push >= maxPushAttempts {
+			return resilience.Waiting(fmt.Errorf("push to %s rejected %d times: the branch keeps moving", remote, push), time.Minute)
+		}
+		s.f.log.Info("push rejected: the remote moved; re-running on its new head", "attempt", push)
+		if err := s.move(state.SyncRetrying); err != nil {
+			return err
+		}
+	}
+}
+
+// updateWorktree brings the working tree to the remote head, verified when
+// the source verifies signatures, and finds the FGD in it.
+func updateWorktree(ctx context.Context, s *syncCtx) error {
+	f, g, w := s.f, s.f.spec.Git, s.w
+	if err := s.move(state.SyncInitializing); err != nil {
+		return err
+	}
+	rev, err := w.Update(ctx)
+	s.r.verificationEvent(f, rev, w, err)
 	if err != nil {
 		return err
 	}
-	return r.reconcileStage(ctx, f, run)
+	s.run.setRevision(rev)
+	s.run.setSigner(w.Signer())
+	root, err := w.Path(g.Path)
+	if err != nil {
+		return resilience.Stalled(err, "fix the fabric's source.git.path in the config")
+	}
+	// A path the branch does not have yet is a new fabric: its FGD is
+	// created (and committed with its first sync).
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return localFailure(f, fmt.Errorf("create the FGD %s in the working tree: %w", g.Path, err))
+	}
+	s.root = root
+	return nil
 }
 
-func (r *Reconciler) gitAttempt(ctx context.Context, f *fabric, run *syncRun, w Worktree) error {
-	g := f.spec.Git
-	for push := 1; ; push++ {
-		if err := run.transition(state.SyncInitializing); err != nil {
-			return stateBug(err)
-		}
-		rev, err := w.Update(ctx)
-		r.verificationEvent(f, rev, w, err)
-		if err != nil {
-			return err
-		}
-		run.setRevision(rev)
-		run.setSigner(w.Signer())
-		root, err := w.Path(g.Path)
-		if err != nil {
-			return resilience.Stalled(err, "fix the fabric's source.git.path in the config")
-		}
-		// A path the branch does not have yet is a new fabric: its FGD is
-		// created (and committed with its first sync).
-		if err := os.MkdirAll(root, 0o755); err != nil {
-			return localFailure(f, fmt.Errorf("create the FGD %s in the working tree: %w", g.Path, err))
-		}
-		rep, err := r.ingestStage(ctx, f, run, root)
-		if err != nil {
-			return err
-		}
-		if !rep.Changed || !g.Push {
-			return nil
-		}
-		if err := run.transition(state.SyncSyncing); err != nil {
-			return stateBug(err)
-		}
-		newRev, committed, err := w.Commit(ctx, g.Path, commitMessage(f.spec.Name, rep))
-		if err != nil {
-			// Committing is local to the working tree.
-			return localFailure(f, fmt.Errorf("commit: %w", err))
-		}
-		if !committed {
-			return nil
-		}
-		rejected, err := w.Push(ctx)
-		if err != nil {
-			return fmt.Errorf("push: %w", err)
-		}
-		if !rejected {
-			run.setRevision(newRev)
-			run.setSigner(w.Signer())
-			run.setCommit(newRev)
-			if g.Pushed != nil {
-				g.Pushed(newRev)
-			}
-			f.log.Info("pushed", "revision", newRev, "remote", g.Repo.Remote())
-			return nil
-		}
-		if push >= maxPushAttempts {
-			return resilience.Waiting(fmt.Errorf("push to %s rejected %d times: the branch keeps moving", g.Repo.Remote(), push), time.Minute)
-		}
-		f.log.Info("push rejected: the remote moved; re-running on its new head", "attempt", push)
-		if err := run.transition(state.SyncRetrying); err != nil {
-			return stateBug(err)
-		}
+// commitFGD records what the ingestion changed as one commit, when the
+// fabric pushes.
+func commitFGD(ctx context.Context, s *syncCtx) error {
+	g := s.f.spec.Git
+	if !s.rep.Changed || !g.Push {
+		return nil
 	}
+	if err := s.move(state.SyncSyncing); err != nil {
+		return err
+	}
+	rev, committed, err := s.w.Commit(ctx, g.Path, commitMessage(s.f.spec.Name, s.rep))
+	if err != nil {
+		// Committing is local to the working tree.
+		return localFailure(s.f, fmt.Errorf("commit: %w", err))
+	}
+	if committed {
+		s.commit = rev
+	}
+	return nil
+}
+
+// pushFGD publishes the attempt's commit, never forcing; a push the remote
+// rejected because it moved sets s.rejected for pushLoop.
+func pushFGD(ctx context.Context, s *syncCtx) error {
+	g := s.f.spec.Git
+	if s.commit == "" {
+		return nil
+	}
+	rejected, err := s.w.Push(ctx)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	if rejected {
+		s.rejected = true
+		return nil
+	}
+	s.run.setRevision(s.commit)
+	s.run.setSigner(s.w.Signer())
+	s.run.setCommit(s.commit)
+	if g.Pushed != nil {
+		g.Pushed(s.commit)
+	}
+	s.f.log.Info("pushed", "revision", s.commit, "remote", g.Repo.Remote())
+	return nil
 }
 
 // verificationFailure is implemented by a source's error for a revision

@@ -16,31 +16,9 @@ import (
 	"github.com/fgdproject/fgd/internal/state"
 )
 
-// syncStages runs the stages of one sync in order: directory and ingestion,
-// then for git fabrics commit and push. Each stage is a step with one
-// signature; the caller's single deferred block records the outcome
-// whatever happens here.
-func (r *Reconciler) syncStages(ctx context.Context, f *fabric, run *syncRun) error {
-	switch {
-	case f.spec.Git != nil:
-		return r.gitStages(ctx, f, run)
-	case f.spec.Root != "":
-		if err := run.transition(state.SyncInitializing); err != nil {
-			return err
-		}
-		if err := checkRoot(f.spec.Root); err != nil {
-			return err
-		}
-		if _, err := r.ingestStage(ctx, f, run, f.spec.Root); err != nil {
-			return err
-		}
-		return r.reconcileStage(ctx, f, run)
-	}
-	return resilience.Stalled(errNoSource, "give the fabric a source in the config")
-}
-
-// ingestStage ingests the FGD at root (stages discovering and processing).
-func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, root string) (*ingest.Report, error) {
+// ingestFGD ingests the FGD at s.root (states discovering and processing).
+func ingestFGD(ctx context.Context, s *syncCtx) error {
+	r, f, run, root := s.r, s.f, s.run, s.root
 	// One sync alone may use every core; when several run, each works on
 	// one goroutine and all of them together on at most cores-1 at a time.
 	// Ingestion is mostly slow file-system calls, and a goroutine inside one
@@ -78,27 +56,33 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 		f.followDeferred(rep.Deferred)
 	}
 	if err != nil {
-		return rep, localFailure(f, unsafeFile(fmt.Errorf("ingest %s: %w", root, err)))
+		return localFailure(f, unsafeFile(fmt.Errorf("ingest %s: %w", root, err)))
 	}
-	if total := r.countResources(f.spec.Name, root); rep != nil {
-		// Unchanged counts the whole desired set the sync left as it was,
-		// not only the resources of the files it read: a sync with nothing
-		// to ingest leaves every managed resource unchanged.
-		sum := summarize(rep)
-		sum.Unchanged = max(sum.Unchanged, total-sum.Created-sum.Updated)
-		run.setSummary(sum)
-	}
-	// The desired set is re-read when ingestion changed managed/, for a
-	// git fabric whenever the revision moved (a commit may edit or delete
-	// managed files without touching raw/), and when an operator asked for
-	// the sync: managed files edited by hand in a dir fabric are then seen.
+	s.rep = rep
+	// Unchanged counts the whole desired set the sync left as it was, not
+	// only the resources of the files it read: a sync with nothing to
+	// ingest leaves every managed resource unchanged.
+	total := r.countResources(f.spec.Name, root)
+	sum := summarize(rep)
+	sum.Unchanged = max(sum.Unchanged, total-sum.Created-sum.Updated)
+	run.setSummary(sum)
+	return nil
+}
+
+// loadDesired brings the store's desired set and unmanaged list up to the
+// FGD. The desired set is re-read when ingestion changed managed/, for a
+// git fabric whenever the revision moved (a commit may edit or delete
+// managed files without touching raw/), and when an operator asked for the
+// sync: managed files edited by hand in a dir fabric are then seen.
+func loadDesired(_ context.Context, s *syncCtx) error {
+	r, f, run, root, rep := s.r, s.f, s.run, s.root, s.rep
 	rev := run.status().Revision
 	row := f.row()
 	if rep.Changed || !row.DesiredLoaded || row.DesiredRevision != rev || f.fullPassDue(run.byOperator()) {
 		// A first read has no set to compare with.
 		changes, err := r.storeDesired(f, rev, root, row.DesiredLoaded)
 		if err != nil {
-			return rep, unsafeFile(err)
+			return unsafeFile(err)
 		}
 		run.setChanges(changes)
 		r.updateFabric(f.spec.Name, func(rec *state.Fabric) { rec.DesiredLoaded, rec.DesiredRevision = true, rev })
@@ -112,7 +96,7 @@ func (r *Reconciler) ingestStage(ctx context.Context, f *fabric, run *syncRun, r
 			r.updateFabric(f.spec.Name, func(rec *state.Fabric) { rec.UnmanagedLoaded, rec.UnmanagedRevision = true, rev })
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // checkRoot fails early, with a fix, when the FGD cannot be used at all.
