@@ -13,6 +13,7 @@ import (
 
 	"github.com/fgdproject/fgd/internal/httpapi"
 	"github.com/fgdproject/fgd/internal/humanize"
+	"github.com/fgdproject/fgd/internal/state"
 )
 
 // statusOpts are the flags of fgd status.
@@ -105,7 +106,7 @@ func writeStatusTable(w io.Writer, fabrics []httpapi.FabricView, now time.Time) 
 	fmt.Fprintln(tw, head+"LAST SUCCESS\tRESOURCES\tUNMANAGED\tLAST ERROR")
 	for _, f := range fabrics {
 		st := f.State
-		if f.Suspended && st != "suspended" {
+		if f.Suspended && st != state.FabricSuspended {
 			st += " (suspended)"
 		}
 		total := 0

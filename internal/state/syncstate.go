@@ -35,8 +35,8 @@ var allowed = map[SyncState][]SyncState{
 	SyncFailed:       nil,
 }
 
-// SyncStates lists every state, in the order of SPEC §4.
-func SyncStates() []SyncState {
+// syncStates lists every state, in the order of SPEC §4.
+func syncStates() []SyncState {
 	return []SyncState{SyncPending, SyncInitializing, SyncDiscovering, SyncProcessing, SyncSyncing,
 		SyncReconciling, SyncRetrying, SyncCompleted, SyncFailed}
 }

@@ -21,9 +21,9 @@ func TestSyncStateTransitions(t *testing.T) {
 	} {
 		want[m] = true
 	}
-	states := SyncStates()
+	states := syncStates()
 	if len(states) != len(allowed) {
-		t.Fatalf("SyncStates lists %d states, the table has %d", len(states), len(allowed))
+		t.Fatalf("syncStates lists %d states, the table has %d", len(states), len(allowed))
 	}
 	seen := 0
 	for _, from := range states {
@@ -54,7 +54,7 @@ func TestSyncStateTransitions(t *testing.T) {
 // Every state but the terminal ones can fail, and a successful sync can
 // walk the path SPEC §4 gives, for a git fabric and for a dir fabric.
 func TestSyncStatePaths(t *testing.T) {
-	for _, s := range SyncStates() {
+	for _, s := range syncStates() {
 		if !s.Terminal() && !s.CanBecome(SyncFailed) {
 			t.Errorf("%s cannot fail", s)
 		}

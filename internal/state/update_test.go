@@ -99,3 +99,33 @@ func TestRecordSyncUpdatesItsFabric(t *testing.T) {
 		t.Errorf("RecordSync created fabric %+v", f)
 	}
 }
+
+// FabricsWithSyncs reads each fabric with its running and finished syncs in
+// one transaction; a sync the store no longer keeps reads as nil.
+func TestFabricsWithSyncs(t *testing.T) {
+	s := newStore(t)
+	for _, f := range []Fabric{
+		{Name: "dc1", CurrentSyncID: "s2", FinishedSyncID: "s1"},
+		{Name: "lab", FinishedSyncID: "dropped"},
+	} {
+		if err := s.UpsertFabric(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sy := range []Sync{{ID: "s1", Fabric: "dc1", State: SyncCompleted}, {ID: "s2", Fabric: "dc1", State: SyncProcessing}} {
+		if err := s.UpsertSync(sy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.FabricsWithSyncs(nil)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("FabricsWithSyncs = %+v, %v", got, err)
+	}
+	dc1, lab := got[0], got[1]
+	if dc1.Fabric.Name != "dc1" || dc1.Current == nil || dc1.Current.ID != "s2" || dc1.Finished == nil || dc1.Finished.State != SyncCompleted {
+		t.Errorf("dc1: %+v", dc1)
+	}
+	if lab.Fabric.Name != "lab" || lab.Current != nil || lab.Finished != nil {
+		t.Errorf("lab: %+v, want no syncs", lab)
+	}
+}
