@@ -14,8 +14,9 @@ import (
 // fabric's row is one UpdateFabric transaction, so concurrent writers (a
 // sync ending, a breaker opening, a suspension) never lose each other's
 // changes. Readers (the API, the status page) follow it with watch sets.
-// Store errors are logged, never fatal to a sync: the FGD on disk is the
-// source of truth for the resources.
+// A failed write of the record (rows, syncs, events) is logged, never
+// fatal to a sync; a desired set that cannot be stored fails the sync, as
+// the sinks apply what the store holds.
 
 func (r *Reconciler) storeFabricStarted(f *fabric) {
 	var created bool

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fgdproject/fgd/internal/fgd"
+	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/internal/state"
 	"github.com/fgdproject/fgd/reconciler"
 )
@@ -163,5 +167,28 @@ func TestFabricsReadTheStoreRow(t *testing.T) {
 	}
 	if got := h.fabric("lab").SourceError; got == nil || got.Error != down.Error || got.Class != down.Class || got.Remediation != down.Remediation {
 		t.Errorf("after the row's source error changed, Fabrics shows %+v, want %+v", got, down)
+	}
+}
+
+// The store and the metrics are required: without the store the sinks
+// would have no desired set, and a reconciler without it silently skipped
+// them.
+func TestNewRequiresStoreAndMetrics(t *testing.T) {
+	registry, err := resource.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := reconciler.NewMetrics(prometheus.NewRegistry())
+	for _, tc := range []struct {
+		name string
+		opts reconciler.Options
+		want string
+	}{
+		{"no store", reconciler.Options{Registry: registry, Metrics: metrics}, "state store is required"},
+		{"no metrics", reconciler.Options{Registry: registry, Store: newStore(t)}, "metrics are required"},
+	} {
+		if _, err := reconciler.New(tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: New = %v, want an error saying %q", tc.name, err, tc.want)
+		}
 	}
 }

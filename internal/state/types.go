@@ -6,9 +6,12 @@ import (
 	"time"
 )
 
-// Fabric is one configured fabric and the outcome of its latest sync.
+// Fabric is one configured fabric and the outcome of its latest sync: the
+// one record of its state, which readiness, the API and the status page
+// read alike.
 type Fabric struct {
-	Name     string
+	Name string
+	// State is idle, syncing, failed or suspended.
 	State    FabricState
 	Revision string
 	// Signer names who signed Revision, when the fabric's source verifies
