@@ -34,6 +34,10 @@ func describe(err error) ErrorInfo {
 // stalled by bad credentials heals as soon as they are fixed, not only at
 // the next push. Repeats of one message write nothing.
 func (f *fabric) sourceReport(err error) {
+	if err == nil && f.row().SourceError == nil {
+		// Every good head check reports; a read costs no write lock.
+		return
+	}
 	var now, prev *state.Failure
 	if err != nil {
 		e := describe(err)
