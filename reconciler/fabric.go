@@ -220,7 +220,7 @@ func (f *fabric) stop() { f.once.Do(func() { close(f.quit) }) }
 func (f *fabric) loop(parent context.Context, src Source) {
 	// The source and the wait for triggers end as soon as the fabric is
 	// stopped or the daemon shuts down; a running sync gets ShutdownTimeout
-	// more to finish (syncCtx below).
+	// more to finish (runSync).
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	go func() {
@@ -256,7 +256,7 @@ func (f *fabric) loop(parent context.Context, src Source) {
 // runSync runs one sync with a context that outlives a shutdown request by
 // ShutdownTimeout, so a sync in flight finishes instead of being torn.
 func (f *fabric) runSync(ctx context.Context) {
-	syncCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	finished := make(chan struct{})
 	defer close(finished)
@@ -299,7 +299,7 @@ func (f *fabric) runSync(ctx context.Context) {
 	f.r.storeSync(run.status())
 	f.mu.Unlock()
 
-	f.sync(syncCtx, run)
+	f.sync(runCtx, run)
 }
 
 // sync runs the fabric's steps for run. One deferred block, at the top,
