@@ -1,7 +1,9 @@
 // Package reconciler runs the per-fabric syncs: one at a time per fabric,
 // triggers coalesced into one follow-up, a bounded number across fabrics,
-// each sync walking the state machine of SPEC §4 (ingestion, for a git
-// fabric commit and push, then the desired set applied to every sink). It
+// each sync a list of steps walking the state machine of SPEC §4
+// (ingestion, for a git fabric commit and push, then the desired set
+// applied to every sink). A fabric's facts are its row in the state store,
+// which the reconciler alone writes and everyone else reads. It
 // owns the interfaces of what it drives: Repository and Worktree (a git
 // fabric's working tree); the ports of a fabric's input and outputs,
 // Source and Sink, are in reconciler/contract.
