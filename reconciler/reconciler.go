@@ -43,7 +43,7 @@ type FabricSpec struct {
 	// be waiting, and report with each failure to reach its input (a git
 	// head check that failed) and with nil once it works again: a failure
 	// is the fabric's last error until then.
-	NewSource func(trigger func(Trigger), report func(error)) (Source, error)
+	NewSource contract.NewSource
 	// Settle is how long a file must be left untouched before a sync takes
 	// it (a writer may still be at work); deferred files get a follow-up sync.
 	Settle time.Duration

@@ -47,21 +47,24 @@ func TestLeaf(t *testing.T) {
 	}
 }
 
-// TestSinksSeeOnlyTheContract: no sink imports the store or the reconciler,
-// so no store-owned object reaches a sink.
-func TestSinksSeeOnlyTheContract(t *testing.T) {
-	dirs, err := os.ReadDir(filepath.Join("..", "..", "sinks"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dirs) == 0 {
-		t.Fatal("no sinks found")
-	}
-	for _, d := range dirs {
-		for file, paths := range imports(t, filepath.Join("..", "..", "sinks", d.Name())) {
-			for _, p := range paths {
-				if p == "github.com/fgdproject/fgd/internal/state" || p == "github.com/fgdproject/fgd/reconciler" {
-					t.Errorf("%s imports %s: a sink sees only reconciler/contract", file, p)
+// TestPluginsSeeOnlyTheContract: no sink or source imports the store or the
+// reconciler, so no store-owned object crosses the seam and both kinds of
+// plugin are wired by cmd alike, through the contract's ports.
+func TestPluginsSeeOnlyTheContract(t *testing.T) {
+	for _, kind := range []string{"sinks", "sources"} {
+		dirs, err := os.ReadDir(filepath.Join("..", "..", kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dirs) == 0 {
+			t.Fatalf("no %s found", kind)
+		}
+		for _, d := range dirs {
+			for file, paths := range imports(t, filepath.Join("..", "..", kind, d.Name())) {
+				for _, p := range paths {
+					if p == "github.com/fgdproject/fgd/internal/state" || p == "github.com/fgdproject/fgd/reconciler" {
+						t.Errorf("%s imports %s: a plugin sees only reconciler/contract", file, p)
+					}
 				}
 			}
 		}

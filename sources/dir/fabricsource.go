@@ -3,7 +3,6 @@ package dir
 import (
 	"errors"
 
-	"github.com/fgdproject/fgd/reconciler"
 	"github.com/fgdproject/fgd/reconciler/contract"
 )
 
@@ -11,12 +10,12 @@ import (
 // FGD is root (the reconciler's FabricSpec.NewSource): a Watcher whose
 // triggers reach the reconciler named by their reason. The git source
 // offers the same (git.Hub.NewFabricSource).
-func NewFabricSource(root string, opts Options) (func(trigger func(reconciler.Trigger), report func(error)) (reconciler.Source, error), error) {
+func NewFabricSource(root string, opts Options) (contract.NewSource, error) {
 	if root == "" {
 		return nil, errors.New("dir source: the FGD path is empty (source.dir.path in the config)")
 	}
-	return func(trigger func(reconciler.Trigger), _ func(error)) (reconciler.Source, error) {
-		w, err := New(root, func(reason string) { trigger(reconciler.Trigger{Kind: contract.TriggerKind(reason)}) }, opts)
+	return func(trigger func(contract.Trigger), _ func(error)) (contract.Source, error) {
+		w, err := New(root, func(reason string) { trigger(contract.Trigger{Kind: contract.TriggerKind(reason)}) }, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fgdproject/fgd/reconciler/contract"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/fgdproject/fgd/internal/config"
 	"github.com/fgdproject/fgd/internal/resilience"
-	"github.com/fgdproject/fgd/reconciler"
 )
 
 // Hub owns the clones and pollers of the daemon's git fabrics: one per
@@ -144,12 +144,12 @@ func (h *Hub) Kick(url, branch string) {
 // GitSpec returns the git side of a fabric whose source is src (the
 // reconciler's FabricSpec.Git): its FGD's path in the shared clone of src's
 // repository, which it opens on first use.
-func (h *Hub) GitSpec(src *config.GitSource) (*reconciler.GitSpec, error) {
+func (h *Hub) GitSpec(src *config.GitSource) (*contract.GitSpec, error) {
 	e, err := h.entry(src)
 	if err != nil {
 		return nil, err
 	}
-	return &reconciler.GitSpec{
+	return &contract.GitSpec{
 		Repo: gitRepo{e.repo},
 		Path: src.Path,
 		Push: src.Push,
@@ -163,13 +163,13 @@ func (h *Hub) GitSpec(src *config.GitSource) (*reconciler.GitSpec, error) {
 // source is src (the reconciler's FabricSpec.NewSource): it subscribes the
 // fabric to the poller of src's repository, which it opens on first use.
 // The dir source offers the same (dir.NewFabricSource).
-func (h *Hub) NewFabricSource(src *config.GitSource) (func(trigger func(reconciler.Trigger), report func(error)) (reconciler.Source, error), error) {
+func (h *Hub) NewFabricSource(src *config.GitSource) (contract.NewSource, error) {
 	e, err := h.entry(src)
 	if err != nil {
 		return nil, err
 	}
 	sub := src.Path
-	return func(trigger func(reconciler.Trigger), report func(error)) (reconciler.Source, error) {
+	return func(trigger func(contract.Trigger), report func(error)) (contract.Source, error) {
 		return &gitSource{hub: h, entry: e, sub: sub, trigger: trigger, report: report}, nil
 	}, nil
 }
@@ -180,22 +180,22 @@ type gitSource struct {
 	hub     *Hub
 	entry   *gitEntry
 	sub     string
-	trigger func(reconciler.Trigger)
+	trigger func(contract.Trigger)
 	report  func(error)
 }
 
-var _ reconciler.Source = (*gitSource)(nil)
+var _ contract.Source = (*gitSource)(nil)
 
 func (s *gitSource) Run(ctx context.Context) error {
 	s.hub.acquire(s.entry)
 	defer s.hub.release(s.entry)
 	unsubscribe := s.entry.poller.Subscribe(s.sub, func(reason string) {
 		if reason == ReasonStartup {
-			// The fabric's first sync (reconciler.Source).
-			s.trigger(reconciler.Trigger{Kind: "startup"})
+			// The fabric's first sync (contract.Source).
+			s.trigger(contract.Trigger{Kind: contract.TriggerStartup})
 			return
 		}
-		s.trigger(reconciler.Trigger{Kind: "poll", Detail: reason})
+		s.trigger(contract.Trigger{Kind: contract.TriggerPoll, Detail: reason})
 	}, s.report)
 	defer unsubscribe()
 	<-ctx.Done()
@@ -206,11 +206,11 @@ func (s *gitSource) Run(ctx context.Context) error {
 // kinds to the reconciler's retry classes.
 type gitRepo struct{ r *Repo }
 
-var _ reconciler.Repository = gitRepo{}
+var _ contract.Repository = gitRepo{}
 
 func (g gitRepo) Remote() string { return g.r.Remote() }
 
-func (g gitRepo) Do(ctx context.Context, fn func(ctx context.Context, w reconciler.Worktree) error) error {
+func (g gitRepo) Do(ctx context.Context, fn func(ctx context.Context, w contract.Worktree) error) error {
 	return g.r.Do(ctx, func(ctx context.Context, w *Worktree) error {
 		return fn(ctx, gitWorktree{w, g.r})
 	})
