@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/ingest"
 	"github.com/fgdproject/fgd/internal/resilience"
-	"github.com/fgdproject/fgd/internal/resource"
 	"github.com/fgdproject/fgd/internal/state"
 )
 
@@ -145,22 +142,12 @@ func (r *Reconciler) countFiles(fabric string, rep *ingest.Report) {
 	}
 }
 
-// countResources counts the managed tree, the desired set, and sets
-// fgd_resources from it.
+// countResources counts the managed tree (fgd.CountManaged), sets
+// fgd_resources from it and returns the total.
 func (r *Reconciler) countResources(fabric, root string) (total int) {
-	for _, k := range resource.Kinds() {
-		entries, err := os.ReadDir(filepath.Join(root, fgd.ManagedDir, k.Dir))
-		if err != nil {
-			continue
-		}
-		n := 0
-		for _, e := range entries {
-			if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".yaml") {
-				n++
-			}
-		}
+	for kind, n := range fgd.CountManaged(root) {
 		total += n
-		r.opts.Metrics.resources.WithLabelValues(fabric, k.Kind).Set(float64(n))
+		r.opts.Metrics.resources.WithLabelValues(fabric, kind).Set(float64(n))
 	}
 	return total
 }
