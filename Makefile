@@ -92,6 +92,9 @@ bench: build kubeapiserver
 	{ $(BENCH_TEST) -bench '^BenchmarkFabricsList$$' -benchtime 300x ./internal/httpapi 2>&1 || echo "FAIL: API benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^(BenchmarkDropToPublished|BenchmarkWebhookToCommit)$$' -benchtime 20x ./cmd/fgd 2>&1 || echo "FAIL: latency benchmarks"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^(BenchmarkThousandFabrics|BenchmarkIdleFleet)$$' -benchtime 1x ./cmd/fgd 2>&1 || echo "FAIL: fleet benchmarks"; } | tee -a bench.out
+	{ $(BENCH_TEST) -bench '^BenchmarkPushToPublished5000$$' -benchtime 20x ./cmd/fgd 2>&1 || echo "FAIL: 5,000-resource push benchmark"; } | tee -a bench.out
+	{ $(BENCH_TEST) -bench '^BenchmarkFirstWriteBack5000$$' -benchtime 3x ./cmd/fgd 2>&1 || echo "FAIL: 5,000-resource write-back benchmark"; } | tee -a bench.out
+	{ $(BENCH_TEST) -bench '^BenchmarkGitFleet5000$$' -benchtime 1x ./cmd/fgd 2>&1 || echo "FAIL: 5,000-resource fleet benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkHealthzUnderConnectionFlood$$' -benchtime 200x ./cmd/fgd 2>&1 || echo "FAIL: connection flood benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkKube5000$$' -benchtime 1x ./sinks/kubernetes 2>&1 || echo "FAIL: kubernetes sink benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkPublishOneChange5000$$' -benchtime 20x ./sinks/directory 2>&1 || echo "FAIL: directory sink benchmark"; } | tee -a bench.out

@@ -158,9 +158,13 @@ func startIdleFleet(b *testing.B, bin string, n int, rescan time.Duration) *idle
 }
 
 // successes sums fgd_syncs_total{result="success"} over every fabric.
-func (f *idleFleet) successes() float64 {
+func (f *idleFleet) successes() float64 { return syncSuccesses(f.d) }
+
+// syncSuccesses sums the daemon's fgd_syncs_total{result="success"} over
+// every fabric.
+func syncSuccesses(d *daemontest.Daemon) float64 {
 	var sum float64
-	for series, v := range f.d.Metrics() {
+	for series, v := range d.Metrics() {
 		if strings.HasPrefix(series, "fgd_syncs_total{") && strings.Contains(series, `result="success"`) {
 			sum += v
 		}
@@ -204,9 +208,12 @@ func (f *idleFleet) stop(b *testing.B) {
 }
 
 // usage reads the daemon's resident set and CPU time from /proc.
-func (f *idleFleet) usage(tb testing.TB) daemontest.Usage {
+func (f *idleFleet) usage(tb testing.TB) daemontest.Usage { return procUsage(tb, f.d) }
+
+// procUsage reads d's resident set and CPU time from /proc.
+func procUsage(tb testing.TB, d *daemontest.Daemon) daemontest.Usage {
 	tb.Helper()
-	u, err := daemontest.ProcUsage(f.d.PID())
+	u, err := daemontest.ProcUsage(d.PID())
 	if err != nil {
 		tb.Fatal(err)
 	}

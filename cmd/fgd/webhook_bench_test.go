@@ -1,12 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,7 +21,7 @@ func BenchmarkWebhookToCommit(b *testing.B) {
 	bin := daemontest.Build(b)
 	dir := b.TempDir()
 	remote := gittest.NewRemote(b, dir, "fabric.git", "main", map[string]string{"fgd/raw/a.yaml": fmt.Sprintf(e2eVPC, "vpc-a")})
-	secret := gittest.WriteSecret(b, dir, "hook-secret", "hook-s3cret")
+	secret := gittest.WriteSecret(b, dir, "hook-secret", hookSecret)
 	port := daemontest.FreePort(b)
 	cfg := filepath.Join(dir, "config.yaml")
 	out := filepath.Join(dir, "published")
@@ -46,11 +41,6 @@ func BenchmarkWebhookToCommit(b *testing.B) {
 		return err == nil
 	}
 	d.WaitFor("the startup sync", daemonWait, func() bool { return has("fgd/managed/vpcs/vpc-a.yaml") && published("vpc-a") })
-	payload := []byte(fmt.Sprintf(`{"ref":"refs/heads/main","repository":{"clone_url":%q}}`, remote.FileURL()))
-	m := hmac.New(sha256.New, []byte("hook-s3cret"))
-	m.Write(payload)
-	sig := "sha256=" + hex.EncodeToString(m.Sum(nil))
-
 	var toCommit, toPublished time.Duration
 	b.ResetTimer()
 	for i := range b.N {
@@ -62,15 +52,7 @@ func BenchmarkWebhookToCommit(b *testing.B) {
 		remote.Change(b, "drop "+name, map[string]string{"fgd/raw/" + name + ".yaml": fmt.Sprintf(e2eVPC, name)}, nil)
 		b.StartTimer()
 		start := time.Now()
-		req, _ := http.NewRequest(http.MethodPost, d.Base+"/hooks/github", bytes.NewReader(payload))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-GitHub-Event", "push")
-		req.Header.Set("X-Hub-Signature-256", sig)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != http.StatusAccepted {
-			b.Fatalf("webhook: %v %v", err, resp)
-		}
-		resp.Body.Close()
+		signedGitHubPush(b, d.Base, hookSecret, remote.FileURL())
 		// One poller watches both: the published tree is a cheap stat,
 		// the commit a git process, and the sink publishes only after the
 		// push, so the commit is the first to show.
