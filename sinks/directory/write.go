@@ -140,8 +140,8 @@ func (p *Publisher) collect(live string) {
 		if e.Name() == live || strings.HasPrefix(e.Name(), tempPrefix) || !e.IsDir() {
 			continue
 		}
-		inv, _ := readInventory(filepath.Join(p.trees, e.Name())) // unreadable: serial 0, removed first
-		olds = append(olds, old{e.Name(), inv.Serial})
+		serial, _ := readSerial(filepath.Join(p.trees, e.Name())) // unreadable: serial 0, removed first
+		olds = append(olds, old{e.Name(), serial})
 	}
 	slices.SortFunc(olds, func(a, b old) int {
 		if c := cmp.Compare(b.serial, a.serial); c != 0 {
