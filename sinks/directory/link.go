@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/fgdproject/fgd/internal/fgd"
 )
 
 // fileID is what identifies one version of a live tree's file: a hard
@@ -34,26 +36,28 @@ var errLinkedChanged = errors.New("the file changed while fgd was publishing")
 // still the file want identifies. Sharing the inode is safe because fgd
 // never writes into a published file: every file is created with O_EXCL
 // in a fresh temp tree, so a later change is always a new inode.
-func (w *treeWriter) link(rel, src string, want fileID) error {
+// It returns the link's stat: the inode's, with the change time the link
+// gave it.
+func (w *treeWriter) link(rel, src string, want fileID) (os.FileInfo, error) {
 	path := filepath.Join(w.root, filepath.FromSlash(rel))
 	if err := w.mkdirs(filepath.Dir(path)); err != nil {
-		return err
+		return nil, err
 	}
 	if err := linkFile(src, path); err != nil {
-		return err
+		return nil, err
 	}
 	fi, err := os.Lstat(path)
 	if err == nil {
 		if id, ok := idOf(fi); ok && id == want && fi.Mode().IsRegular() {
 			w.linked++
-			return nil
+			return fi, nil
 		}
 		err = errLinkedChanged
 	}
 	if rerr := os.Remove(path); rerr != nil {
-		return fmt.Errorf("directory sink: remove %s: %w", path, rerr)
+		return nil, fmt.Errorf("directory sink: remove %s: %w", path, rerr)
 	}
-	return err
+	return nil, err
 }
 
 // place puts e into the new tree: a hard link to the live tree's file
@@ -61,8 +65,12 @@ func (w *treeWriter) link(rel, src string, want fileID) error {
 func (p *Publisher) place(w *treeWriter, live *liveTree, e *entry) error {
 	if id, ok := live.ids[e.Path]; ok && live.actual[e.Path] == e.Hash {
 		src := filepath.Join(live.dir, filepath.FromSlash(e.Path))
-		err := w.link(e.Path, src, id)
+		fi, err := w.link(e.Path, src, id)
 		if err == nil {
+			// The link moved the inode's change time: the cache learns
+			// its new stamp, so the next read of the tree does not read
+			// the file again.
+			p.cache.put(e.Path, fgd.StampOf(fi), e.Hash)
 			return nil
 		}
 		if !errors.Is(err, errLinkedChanged) {

@@ -59,7 +59,8 @@ type Publisher struct {
 	trees string // <Path>/.trees
 	log   *slog.Logger
 
-	mu sync.Mutex // serializes Apply
+	mu    sync.Mutex // serializes Apply and reads of the live tree
+	cache *statCache // the live tree's hashes by stamp; guarded by mu
 }
 
 // Manifest is one file to publish.
@@ -117,7 +118,7 @@ func New(o Options) (*Publisher, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	p := &Publisher{opts: o, trees: filepath.Join(abs, treesDir), log: o.Logger.With("sink", "directory", "path", abs)}
+	p := &Publisher{opts: o, trees: filepath.Join(abs, treesDir), log: o.Logger.With("sink", "directory", "path", abs), cache: newStatCache()}
 	if err := os.MkdirAll(p.trees, 0o755); err != nil {
 		return nil, fmt.Errorf("directory sink: create %s: %w (check that the fgd user may write to %s)", p.trees, err, abs)
 	}

@@ -85,6 +85,7 @@ func (p *Publisher) readLive() (*liveTree, error) {
 	} else {
 		lt.revision, lt.serial, lt.recorded = inv.Revision, inv.Serial, inv.Files
 	}
+	full := p.cache.beginPass()
 	err = filepath.WalkDir(target, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -102,20 +103,42 @@ func (p *Publisher) readLive() (*liveTree, error) {
 			lt.odd = append(lt.odd, rel)
 			return nil
 		}
-		b, fi, err := readTreeFile(target, rel)
-		if err != nil {
-			return err
-		}
-		lt.actual[rel] = hashBytes(b)
-		if id, ok := idOf(fi); ok {
-			lt.ids[rel] = id
-		}
-		return nil
+		return p.observeFile(lt, rel, d, full)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory sink: read the live tree %s: %w", target, err)
 	}
+	p.cache.retain(lt.actual)
 	return lt, nil
+}
+
+// observeFile hashes the regular file rel of lt's tree into lt: from the
+// stat cache when its stamp is the one the cache knows (and full is not
+// set), else by reading it.
+func (p *Publisher) observeFile(lt *liveTree, rel string, d fs.DirEntry, full bool) error {
+	if fi, err := d.Info(); err == nil && !full {
+		if h, ok := p.cache.lookup(rel, fgd.StampOf(fi)); ok {
+			lt.actual[rel] = h
+			if id, ok := idOf(fi); ok {
+				lt.ids[rel] = id
+			}
+			return nil
+		}
+	}
+	// The stamp is the open file's, taken before reading, so a write at
+	// any moment after leaves the cache behind, never ahead.
+	b, fi, err := readTreeFile(lt.dir, rel)
+	if err != nil {
+		return err
+	}
+	p.cache.reads.Add(1)
+	h := hashBytes(b)
+	lt.actual[rel] = h
+	p.cache.put(rel, fgd.StampOf(fi), h)
+	if id, ok := idOf(fi); ok {
+		lt.ids[rel] = id
+	}
+	return nil
 }
 
 // stillLive reports whether current points to lt's tree (or, for an lt
