@@ -64,7 +64,7 @@ func readTree(t *testing.T, dir string) map[string]string {
 }
 
 // current resolves the current symlink of the sink at root.
-func current(t *testing.T, root string) string {
+func current(t testing.TB, root string) string {
 	t.Helper()
 	dir, err := filepath.EvalSymlinks(filepath.Join(root, currentLink))
 	if err != nil {

@@ -70,7 +70,7 @@ func (p *Publisher) place(w *treeWriter, live *liveTree, e *entry) error {
 			// The link moved the inode's change time: the cache learns
 			// its new stamp, so the next read of the tree does not read
 			// the file again.
-			p.cache.put(e.Path, fgd.StampOf(fi), e.Hash)
+			p.cache.putLinked(e.Path, fgd.StampOf(fi), e.Hash)
 			return nil
 		}
 		if !errors.Is(err, errLinkedChanged) {

@@ -61,6 +61,14 @@ type Publisher struct {
 
 	mu    sync.Mutex // serializes Apply and reads of the live tree
 	cache *statCache // the live tree's hashes by stamp; guarded by mu
+	// serials holds the serial of each tree name under .trees whose
+	// inventory was read or written; guarded by mu.
+	serials map[string]treeSerial
+}
+
+// treeSerial is a tree's serial, known for the folder with inode ino.
+type treeSerial struct {
+	ino, serial uint64
 }
 
 // Manifest is one file to publish.
@@ -118,7 +126,7 @@ func New(o Options) (*Publisher, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	p := &Publisher{opts: o, trees: filepath.Join(abs, treesDir), log: o.Logger.With("sink", "directory", "path", abs), cache: newStatCache()}
+	p := &Publisher{opts: o, trees: filepath.Join(abs, treesDir), log: o.Logger.With("sink", "directory", "path", abs), cache: newStatCache(), serials: map[string]treeSerial{}}
 	if err := os.MkdirAll(p.trees, 0o755); err != nil {
 		return nil, fmt.Errorf("directory sink: create %s: %w (check that the fgd user may write to %s)", p.trees, err, abs)
 	}
@@ -152,6 +160,7 @@ func (p *Publisher) apply(ctx context.Context, revision string, desired []Manife
 		return res, fmt.Errorf("directory sink %s: %w", p.opts.Path, err)
 	}
 	if !p.opts.DetectOnly {
+		defer p.cache.endApply()
 		p.removeTemps()
 	}
 	live := seen

@@ -32,6 +32,12 @@ func NewSink(p *Publisher) *Sink { return &Sink{p: p} }
 
 // Apply publishes req.Desired as the tree of req.Revision.
 func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcome, error) {
+	_, err := s.apply(ctx, req)
+	return contract.Outcome{}, err
+}
+
+// apply is Apply with the publisher's Result.
+func (s *Sink) apply(ctx context.Context, req contract.Request) (Result, error) {
 	manifests := make([]Manifest, len(req.Desired))
 	for i, r := range req.Desired {
 		manifests[i] = Manifest{
@@ -47,8 +53,7 @@ func (s *Sink) Apply(ctx context.Context, req contract.Request) (contract.Outcom
 	seen := s.seen
 	s.seen = nil
 	s.mu.Unlock()
-	_, err := s.p.apply(ctx, rev, manifests, seen)
-	return contract.Outcome{}, err
+	return s.p.apply(ctx, rev, manifests, seen)
 }
 
 // Observe reads the live tree. A file fgd wrote for one of resources is

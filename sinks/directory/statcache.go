@@ -28,12 +28,19 @@ type statCache struct {
 	lastFull time.Time // when the last full pass began; zero: never
 	now      func() time.Time
 	reads    atomic.Int64 // files of live trees read in full
+	// ownUntil is when the last Apply that linked and removed trees
+	// ended (ns): a linked file's change time up to then is fgd's.
+	ownUntil int64
 }
 
 // cachedFile is a file's hash under the stamp it was read with.
 type cachedFile struct {
 	stamp fgd.Stamp
 	hash  string
+	// linked is set for a file fgd hard-linked into a new tree: removing
+	// an old tree that shares its inode moves its change time again, by
+	// fgd's own hand, up to the end of that Apply (statCache.ownUntil).
+	linked bool
 }
 
 func newStatCache() *statCache {
@@ -51,21 +58,49 @@ func (c *statCache) beginPass() (full bool) {
 	return true
 }
 
-// lookup is the hash of the file at rel when its stamp is s.
+// lookup is the hash of the file at rel when its stamp is s. A file fgd
+// linked may have a later change time than the link gave it, from fgd
+// removing an old tree that shared it, up to the end of that Apply; the
+// cache takes that time as the file's from then on.
 func (c *statCache) lookup(rel string, s fgd.Stamp) (string, bool) {
 	f, ok := c.files[rel]
-	return f.hash, ok && f.stamp == s
+	if !ok {
+		return "", false
+	}
+	if f.stamp == s {
+		return f.hash, true
+	}
+	own := f.stamp
+	own.CTime = s.CTime
+	if !f.linked || own != s || s.CTime < f.stamp.CTime || s.CTime > c.ownUntil {
+		return "", false
+	}
+	c.files[rel] = cachedFile{stamp: s, hash: f.hash}
+	return f.hash, true
 }
 
 // put remembers rel as holding bytes hashing to hash under stamp s; a racy
 // stamp is forgotten instead, so the file is read again next time.
 func (c *statCache) put(rel string, s fgd.Stamp, hash string) {
-	if s.Racy(c.now()) {
+	c.store(rel, cachedFile{stamp: s, hash: hash})
+}
+
+// putLinked is put for a file fgd just hard-linked into a new tree.
+func (c *statCache) putLinked(rel string, s fgd.Stamp, hash string) {
+	c.store(rel, cachedFile{stamp: s, hash: hash, linked: true})
+}
+
+func (c *statCache) store(rel string, f cachedFile) {
+	if f.stamp.Racy(c.now()) {
 		delete(c.files, rel)
 		return
 	}
-	c.files[rel] = cachedFile{stamp: s, hash: hash}
+	c.files[rel] = f
 }
+
+// endApply marks the end of an Apply that may have linked files and
+// removed trees.
+func (c *statCache) endApply() { c.ownUntil = c.now().UnixNano() }
 
 // retain forgets the files the live tree no longer holds.
 func (c *statCache) retain(live map[string]string) {

@@ -251,6 +251,9 @@ func (p *Publisher) publish(ctx context.Context, live *liveTree, revision string
 		return "", fmt.Errorf("directory sink: rename %s to %s: %w", tmp, final, err)
 	}
 	committed = true
+	if fi, err := os.Lstat(final); err == nil {
+		p.serials[name] = treeSerial{ino: fgd.StampOf(fi).Ino, serial: inv.Serial}
+	}
 	if err := syncDir(p.trees); err != nil {
 		return "", err
 	}

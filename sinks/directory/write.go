@@ -3,6 +3,7 @@ package directory
 import (
 	"cmp"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fgdproject/fgd/internal/fgd"
 )
 
 // noFollow makes an open fail on a symlink instead of following it.
@@ -140,8 +143,7 @@ func (p *Publisher) collect(live string) {
 		if e.Name() == live || strings.HasPrefix(e.Name(), tempPrefix) || !e.IsDir() {
 			continue
 		}
-		serial, _ := readSerial(filepath.Join(p.trees, e.Name())) // unreadable: serial 0, removed first
-		olds = append(olds, old{e.Name(), serial})
+		olds = append(olds, old{e.Name(), p.serialOf(e)})
 	}
 	slices.SortFunc(olds, func(a, b old) int {
 		if c := cmp.Compare(b.serial, a.serial); c != 0 {
@@ -158,8 +160,28 @@ func (p *Publisher) collect(live string) {
 			p.log.Warn("cannot remove an old tree", "tree", path, "err", err)
 			continue
 		}
+		delete(p.serials, o.name)
 		p.log.Debug("removed old tree", "tree", o.name)
 	}
+}
+
+// serialOf is the serial of the tree d, read from its inventory (only
+// that, see readSerial) the first time it is asked and remembered with the folder's inode: fgd never
+// writes into a published tree, so a publish does not read the
+// inventories of the trees it keeps. An unreadable inventory is serial 0,
+// removed first.
+func (p *Publisher) serialOf(d fs.DirEntry) uint64 {
+	var ino uint64
+	if fi, err := d.Info(); err == nil {
+		ino = fgd.StampOf(fi).Ino
+	}
+	if s, ok := p.serials[d.Name()]; ok && s.ino == ino && ino != 0 {
+		return s.serial
+	}
+	serial, _ := readSerial(filepath.Join(p.trees, d.Name()))
+	p.cache.reads.Add(1)
+	p.serials[d.Name()] = treeSerial{ino: ino, serial: serial}
+	return serial
 }
 
 // removeTemps removes what a crashed or failed Apply left behind.
