@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-
-	"github.com/fgdproject/fgd/internal/fgd"
 )
 
 // fileID is what identifies one version of a live tree's file: a hard
@@ -70,7 +68,7 @@ func (p *Publisher) place(w *treeWriter, live *liveTree, e *entry) error {
 			// The link moved the inode's change time: the cache learns
 			// its new stamp, so the next read of the tree does not read
 			// the file again.
-			p.cache.putLinked(e.Path, fgd.StampOf(fi), e.Hash)
+			p.cache.putLinked(e.Path, p.cache.stampOf(fi), e.Hash)
 			return nil
 		}
 		if !errors.Is(err, errLinkedChanged) {

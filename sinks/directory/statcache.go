@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"io/fs"
 	"sync/atomic"
 	"time"
 
@@ -27,7 +28,8 @@ type statCache struct {
 	files    map[string]cachedFile
 	lastFull time.Time // when the last full pass began; zero: never
 	now      func() time.Time
-	reads    atomic.Int64 // files of live trees read in full
+	stampOf  func(fs.FileInfo) fgd.Stamp // fgd.StampOf; a test sees times that do not move
+	reads    atomic.Int64                // files of live trees and inventories read in full
 	// ownUntil is when the last Apply that linked and removed trees
 	// ended (ns): a linked file's change time up to then is fgd's.
 	ownUntil int64
@@ -44,7 +46,7 @@ type cachedFile struct {
 }
 
 func newStatCache() *statCache {
-	return &statCache{files: map[string]cachedFile{}, now: time.Now}
+	return &statCache{files: map[string]cachedFile{}, now: time.Now, stampOf: fgd.StampOf}
 }
 
 // beginPass starts a read of the live tree: it reports whether this one is

@@ -80,6 +80,7 @@ func (p *Publisher) readLive() (*liveTree, error) {
 	}
 	lt.dir = target
 	inv, err := readInventory(target)
+	p.cache.reads.Add(1)
 	if err != nil {
 		p.log.Warn("live tree has no readable inventory: every file counts as drift and a new tree is published", "tree", target, "err", err)
 	} else {
@@ -117,7 +118,7 @@ func (p *Publisher) readLive() (*liveTree, error) {
 // set), else by reading it.
 func (p *Publisher) observeFile(lt *liveTree, rel string, d fs.DirEntry, full bool) error {
 	if fi, err := d.Info(); err == nil && !full {
-		if h, ok := p.cache.lookup(rel, fgd.StampOf(fi)); ok {
+		if h, ok := p.cache.lookup(rel, p.cache.stampOf(fi)); ok {
 			lt.actual[rel] = h
 			if id, ok := idOf(fi); ok {
 				lt.ids[rel] = id
@@ -134,7 +135,7 @@ func (p *Publisher) observeFile(lt *liveTree, rel string, d fs.DirEntry, full bo
 	p.cache.reads.Add(1)
 	h := hashBytes(b)
 	lt.actual[rel] = h
-	p.cache.put(rel, fgd.StampOf(fi), h)
+	p.cache.put(rel, p.cache.stampOf(fi), h)
 	if id, ok := idOf(fi); ok {
 		lt.ids[rel] = id
 	}
