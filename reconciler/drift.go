@@ -18,7 +18,10 @@ func SinkAttempt(ctx context.Context, sink contract.Sink, req contract.Request) 
 	if !ok {
 		return sink.Apply(ctx, req)
 	}
-	asked := slices.Concat(req.Desired, req.Changes.Delete)
+	asked := req.Desired
+	if len(req.Changes.Delete) > 0 {
+		asked = slices.Concat(req.Desired, req.Changes.Delete)
+	}
 	actual, err := obs.Observe(ctx, asked)
 	if err != nil {
 		return contract.Outcome{}, fmt.Errorf("read the target: %w", err)

@@ -246,7 +246,7 @@ func (p *Publisher) publish(ctx context.Context, live *liveTree, revision string
 		p.log.Warn("cannot hard-link unchanged files from the live tree: copied them instead", "files", w.linkFailed, "err", w.firstLinkErr)
 	}
 
-	name := p.treeName(live.dir, revision, inv)
+	name := p.treeName(live.dir, revision, next)
 	final := filepath.Join(p.trees, name)
 	if err := os.Rename(tmp, final); err != nil {
 		return "", fmt.Errorf("directory sink: rename %s to %s: %w", tmp, final, err)
@@ -281,10 +281,14 @@ func (p *Publisher) carry(liveDir string, e *entry) ([]byte, error) {
 // treeName is "<revision>-<shorthash of the tree's files>", made unique when
 // that name is the live tree (its files were changed by hand); an old tree
 // of the same name is removed first.
-func (p *Publisher) treeName(liveDir, revision string, inv inventory) string {
+// next is the tree's files, sorted by path as plan leaves them.
+func (p *Publisher) treeName(liveDir, revision string, next []*entry) string {
 	h := sha256.New()
-	for _, path := range sortedKeys(inv.Files) {
-		fmt.Fprintf(h, "%s\x00%s\x00", path, inv.Files[path].Hash)
+	for _, e := range next {
+		h.Write([]byte(e.Path))
+		h.Write([]byte{0})
+		h.Write([]byte(e.Hash))
+		h.Write([]byte{0})
 	}
 	base := safeName(revision) + "-" + hex.EncodeToString(h.Sum(nil))[:12]
 	name := base

@@ -201,12 +201,3 @@ func (p *Publisher) removeTemps() {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
