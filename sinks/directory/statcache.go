@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io/fs"
 	"sync/atomic"
 	"time"
@@ -35,10 +37,12 @@ type statCache struct {
 	ownUntil int64
 }
 
-// cachedFile is a file's hash under the stamp it was read with.
+// cachedFile is a file's hash under the stamp it was read with, held as
+// bytes rather than hex: there is one per published file for as long as
+// the daemon runs.
 type cachedFile struct {
 	stamp fgd.Stamp
-	hash  string
+	sum   [sha256.Size]byte
 	// linked is set for a file fgd hard-linked into a new tree: removing
 	// an old tree that shares its inode moves its change time again, by
 	// fgd's own hand, up to the end of that Apply (statCache.ownUntil).
@@ -70,30 +74,35 @@ func (c *statCache) lookup(rel string, s fgd.Stamp) (string, bool) {
 		return "", false
 	}
 	if f.stamp == s {
-		return f.hash, true
+		return hex.EncodeToString(f.sum[:]), true
 	}
 	own := f.stamp
 	own.CTime = s.CTime
 	if !f.linked || own != s || s.CTime < f.stamp.CTime || s.CTime > c.ownUntil {
 		return "", false
 	}
-	c.files[rel] = cachedFile{stamp: s, hash: f.hash}
-	return f.hash, true
+	f.stamp, f.linked = s, false
+	c.files[rel] = f
+	return hex.EncodeToString(f.sum[:]), true
 }
 
 // put remembers rel as holding bytes hashing to hash under stamp s; a racy
 // stamp is forgotten instead, so the file is read again next time.
 func (c *statCache) put(rel string, s fgd.Stamp, hash string) {
-	c.store(rel, cachedFile{stamp: s, hash: hash})
+	c.store(rel, cachedFile{stamp: s}, hash)
 }
 
 // putLinked is put for a file fgd just hard-linked into a new tree.
 func (c *statCache) putLinked(rel string, s fgd.Stamp, hash string) {
-	c.store(rel, cachedFile{stamp: s, hash: hash, linked: true})
+	c.store(rel, cachedFile{stamp: s, linked: true}, hash)
 }
 
-func (c *statCache) store(rel string, f cachedFile) {
-	if f.stamp.Racy(c.now()) {
+func (c *statCache) store(rel string, f cachedFile, hash string) {
+	if len(hash) != hex.EncodedLen(len(f.sum)) || f.stamp.Racy(c.now()) {
+		delete(c.files, rel)
+		return
+	}
+	if _, err := hex.Decode(f.sum[:], []byte(hash)); err != nil {
 		delete(c.files, rel)
 		return
 	}
