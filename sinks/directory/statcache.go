@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -89,7 +90,10 @@ func (c *statCache) lookup(rel string, s fgd.Stamp) (string, bool) {
 // put remembers rel as holding bytes hashing to hash under stamp s; a racy
 // stamp is forgotten instead, so the file is read again next time.
 func (c *statCache) put(rel string, s fgd.Stamp, hash string) {
-	c.store(rel, cachedFile{stamp: s}, hash)
+	// rel may be a slice of a longer path (filepath.Rel's result is):
+	// the cache keeps only its own bytes. A linked file's path is the
+	// desired set's.
+	c.store(strings.Clone(rel), cachedFile{stamp: s}, hash)
 }
 
 // putLinked is put for a file fgd just hard-linked into a new tree.
