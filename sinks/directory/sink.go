@@ -56,7 +56,9 @@ func (s *Sink) apply(ctx context.Context, req contract.Request) (Result, error) 
 	return s.p.apply(ctx, rev, manifests, seen)
 }
 
-// Observe reads the live tree. A file fgd wrote for one of resources is
+// Observe reads the live tree: it stats every file and reads only those
+// whose stamp moved since it last read them (see statCache), and every
+// FullPassInterval all of them. A file fgd wrote for one of resources is
 // reported under the resource's key with the hash of its bytes now; every
 // other file that is not as fgd recorded it (added, changed or removed by
 // hand, or no regular file) is foreign, named by its path in the tree.
