@@ -29,7 +29,9 @@ type entry struct {
 // that differ are rewritten, files and directories the tree does not have
 // are removed (untracked and ignored ones too), .git is left alone. Only what
 // differs is written, so a working tree that is already at h costs one read
-// of each file. Callers hold r.mu.
+// of each file, and less: a file whose stat the clone's stat cache knows
+// unchanged since it was last hashed or written is not read (a local edit
+// changes the stat, and is reset). Callers hold r.mu.
 func (r *Repo) checkout(h plumbing.Hash) error {
 	c, err := r.repo.CommitObject(h)
 	if err != nil {
@@ -44,6 +46,8 @@ func (r *Repo) checkout(h plumbing.Hash) error {
 	if err := r.listTree(tree, "", want, dirs); err != nil {
 		return fmt.Errorf("git: checkout %s in %s: %w", h, r.o.Dir, err)
 	}
+	r.prune(want)
+	defer r.stat.stamp(r.gitDir())
 	if err := r.removeStale(want, dirs); err != nil {
 		return fmt.Errorf("git: checkout %s in %s: %w", h, r.o.Dir, err)
 	}
@@ -143,8 +147,24 @@ func (r *Repo) removeStale(want map[string]entry, dirs map[string]bool) error {
 				return nil
 			}
 		}
+		r.stat.forget(p)
 		return os.Remove(p)
 	})
+}
+
+// prune drops the stat cache's entries of files the tree to check out does
+// not have, once they are many: removed files leave theirs behind.
+func (r *Repo) prune(want map[string]entry) {
+	c := r.stat
+	if len(c.entries) <= len(want)+1024 {
+		return
+	}
+	for p := range c.entries {
+		rel, err := filepath.Rel(r.o.Dir, p)
+		if _, ok := want[filepath.ToSlash(rel)]; err != nil || !ok {
+			delete(c.entries, p)
+		}
+	}
 }
 
 // sameFile reports whether the file at p is the tree entry e.
@@ -165,9 +185,15 @@ func (r *Repo) sameFile(p string, d fs.DirEntry, e entry) (bool, error) {
 		if (fi.Mode()&0o100 != 0) != (e.mode == filemode.Executable) {
 			return false, nil
 		}
+		if h, ok := r.stat.Lookup(p, fi); ok {
+			return h == e.hash, nil
+		}
 		if data, err = fgd.ReadRegular(p, maxBlobBytes); err != nil {
 			return false, err
 		}
+		h := plumbing.ComputeHash(plumbing.BlobObject, data)
+		r.stat.Record(p, fi, h)
+		return h == e.hash, nil
 	default:
 		return false, nil
 	}
@@ -213,6 +239,9 @@ func (r *Repo) writeEntries(want map[string]entry) error {
 		}
 		if err != nil {
 			return err
+		}
+		if e.mode != filemode.Symlink {
+			r.stat.wrote(full, e.hash)
 		}
 	}
 	return nil

@@ -47,7 +47,9 @@ func (w *Worktree) Commit(ctx context.Context, sub, message string) (plumbing.Ha
 	h, committed, err := gitwrite.Commit(r.repo.Storer, gitwrite.Change{
 		Parent: parent, Path: clean, Dir: dir, Message: message,
 		Author: gitwrite.Author{Name: a.Name, Email: a.Email, When: r.now(), SigningKeyFile: a.SigningKeyFile},
+		Stat:   r.stat,
 	})
+	r.stat.stamp(r.gitDir())
 	var ke *gitwrite.KeyError
 	if errors.As(err, &ke) {
 		err = fmt.Errorf("git: Commit: %w", &KeyFileError{Key: "author.signing_key_file", Err: ke.Err})

@@ -69,3 +69,20 @@ func FailCompactions(r *Repo, step int) {
 	defer r.mu.Unlock()
 	r.crashAfter = step
 }
+
+// FileCounts returns how many files of r's working tree were read and
+// hashed, and written by checkouts, since r was opened.
+func FileCounts(r *Repo) (hashed, written int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stat.hashed, r.stat.written
+}
+
+// SetStatGranularity makes r's stat cache compare file times at the
+// granularity g, as on a file system whose clock ticks every g.
+func SetStatGranularity(r *Repo, g time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stat.gran = g
+	r.stat.reset()
+}

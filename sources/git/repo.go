@@ -118,6 +118,8 @@ type Repo struct {
 	// crashAfter, set by tests, stops compact after that step, as if the
 	// process died there.
 	crashAfter int
+	// stat caches the working tree's blob hashes by file stat (statCache).
+	stat *statCache
 
 	ownMu  sync.Mutex
 	own    map[plumbing.Hash]bool
@@ -153,6 +155,7 @@ func Open(o Options) (*Repo, error) {
 		work:    make(chan struct{}, 1),
 		own:     map[plumbing.Hash]bool{},
 		maxWalk: maxVerifyWalk,
+		stat:    newStatCache(),
 	}
 	r.settings.Store(&Settings{Auth: o.Auth, Timeout: o.Timeout, Author: o.Author, Verify: o.Verify})
 	if r.log == nil {

@@ -116,6 +116,7 @@ func (r *Repo) closeStorage() error {
 func (r *Repo) discardClone() error {
 	_ = r.closeStorage()
 	r.repo = nil
+	r.stat.reset()
 	if err := os.RemoveAll(r.o.Dir); err != nil {
 		return fmt.Errorf("git: remove the clone %s: %w (remove it by hand; fgd clones again)", r.o.Dir, err)
 	}

@@ -11,6 +11,7 @@ package gitwrite
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -39,6 +40,19 @@ type Change struct {
 	Dir     string
 	Message string
 	Author  Author
+	// Stat, when set, knows the blob hashes of files whose stat did not
+	// change since they were last hashed or checked out: those are not
+	// read again, so a commit costs the files it changes (see StatCache).
+	Stat StatCache
+}
+
+// StatCache is a clone's cache of its working tree's blob hashes by file
+// stat, as git's index is: Lookup returns the hash recorded for the file
+// at p when fi (its Lstat) still matches what was recorded, and Record is
+// told the hash of every file Commit had to read.
+type StatCache interface {
+	Lookup(p string, fi os.FileInfo) (plumbing.Hash, bool)
+	Record(p string, fi os.FileInfo, h plumbing.Hash)
 }
 
 // Commit records c.Dir (every addition, modification and deletion there,
@@ -54,7 +68,7 @@ func Commit(s storer.EncodedObjectStorer, c Change) (plumbing.Hash, bool, error)
 	if c.Parent == nil {
 		return plumbing.ZeroHash, false, errors.New("git: a commit needs a parent")
 	}
-	tree, changed, err := newRoot(s, c.Parent, c.Path, c.Dir)
+	tree, changed, err := newRoot(trees{s, c.Stat}, c.Parent, c.Path, c.Dir)
 	if err != nil {
 		return plumbing.ZeroHash, false, fmt.Errorf("git: Commit %s: %w", c.Path, err)
 	}
@@ -91,9 +105,8 @@ func Commit(s storer.EncodedObjectStorer, c Change) (plumbing.Hash, bool, error)
 
 // newRoot returns the root tree of parent with the tree at sub rebuilt
 // from dir, and whether it differs from the parent's.
-func newRoot(s storer.EncodedObjectStorer, parent *object.Commit, sub, dir string) (plumbing.Hash, bool, error) {
-	w := trees{s}
-	root, err := object.GetTree(s, parent.TreeHash)
+func newRoot(w trees, parent *object.Commit, sub, dir string) (plumbing.Hash, bool, error) {
+	root, err := object.GetTree(w.s, parent.TreeHash)
 	if err != nil {
 		return plumbing.ZeroHash, false, err
 	}

@@ -21,8 +21,12 @@ const MaxBlobBytes = 1 << 30
 // emptyTreeHash is the hash of the tree with no entries.
 const emptyTreeHash = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
-// trees builds and stores the trees of a commit in an object store.
-type trees struct{ s storer.EncodedObjectStorer }
+// trees builds and stores the trees of a commit in an object store; stat,
+// when not nil, spares reading the files it knows unchanged.
+type trees struct {
+	s    storer.EncodedObjectStorer
+	stat StatCache
+}
 
 // subtree returns the tree at parts below t, or nil when there is none.
 func (w trees) subtree(t *object.Tree, parts []string) (*object.Tree, error) {
@@ -129,12 +133,6 @@ func (w trees) entry(p string, d os.DirEntry, oe object.TreeEntry, hadOld bool) 
 		h, err := w.storeBlob([]byte(target), oe, hadOld)
 		return object.TreeEntry{Name: name, Mode: filemode.Symlink, Hash: h}, err == nil, err
 	case t.IsRegular():
-		// The file itself must not have turned into a symlink or FIFO
-		// since it was listed; the folders on the way were walked here.
-		data, err := fgd.ReadRegular(p, MaxBlobBytes)
-		if err != nil {
-			return e, false, err
-		}
 		fi, err := d.Info()
 		if err != nil {
 			return e, false, err
@@ -143,13 +141,36 @@ func (w trees) entry(p string, d os.DirEntry, oe object.TreeEntry, hadOld bool) 
 		if fi.Mode()&0o100 != 0 {
 			mode = filemode.Executable
 		}
-		h, err := w.storeBlob(data, oe, hadOld)
+		h, err := w.fileBlob(p, fi, oe, hadOld)
 		if hadOld && oe.Hash == h && oe.Mode == filemode.Deprecated && mode == filemode.Regular {
 			mode = oe.Mode // an old group-writable mode, unchanged file: not a change
 		}
 		return object.TreeEntry{Name: name, Mode: mode, Hash: h}, err == nil, err
 	}
 	return e, false, nil
+}
+
+// fileBlob returns the blob hash of the regular file p (fi its Lstat, taken
+// before the read: a write after it changes the stat and is seen next
+// time), storing the blob unless the parent has it. A file the stat cache
+// knows as the parent's blob is not read at all.
+func (w trees) fileBlob(p string, fi os.FileInfo, oe object.TreeEntry, hadOld bool) (plumbing.Hash, error) {
+	if w.stat != nil && hadOld && oe.Mode.IsFile() {
+		if h, ok := w.stat.Lookup(p, fi); ok && h == oe.Hash {
+			return h, nil
+		}
+	}
+	// The file itself must not have turned into a symlink or FIFO since
+	// it was listed; the folders on the way were walked here.
+	data, err := fgd.ReadRegular(p, MaxBlobBytes)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	h, err := w.storeBlob(data, oe, hadOld)
+	if err == nil && w.stat != nil {
+		w.stat.Record(p, fi, h)
+	}
+	return h, err
 }
 
 func hasEntry(entries []object.TreeEntry, name string) bool {
