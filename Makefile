@@ -89,6 +89,7 @@ bench: build kubeapiserver
 	{ $(BENCH_TEST) -bench '^BenchmarkGitVsCLI$$' -benchtime 3x ./sources/git 2>&1 || echo "FAIL: git benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkFirstCommitAfterClone5000$$' -benchtime 3x ./sources/git 2>&1 || echo "FAIL: git commit benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkFetchOneChange5000$$' -benchtime 3x ./sources/git 2>&1 || echo "FAIL: git fetch benchmark"; } | tee -a bench.out
+	{ $(BENCH_TEST) -bench '^BenchmarkGitStepOneChange5000$$' -benchtime 10x ./sources/git 2>&1 || echo "FAIL: git step benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^BenchmarkFabricsList$$' -benchtime 300x ./internal/httpapi 2>&1 || echo "FAIL: API benchmark"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^(BenchmarkDropToPublished|BenchmarkWebhookToCommit)$$' -benchtime 20x ./cmd/fgd 2>&1 || echo "FAIL: latency benchmarks"; } | tee -a bench.out
 	{ $(BENCH_TEST) -bench '^(BenchmarkThousandFabrics|BenchmarkIdleFleet)$$' -benchtime 1x ./cmd/fgd 2>&1 || echo "FAIL: fleet benchmarks"; } | tee -a bench.out
