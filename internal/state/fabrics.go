@@ -114,7 +114,11 @@ func (s *Store) DeleteFabric(name string) error {
 		touched = append(touched, TableFabrics)
 	}
 	for _, t := range []string{TableResources, TableInventory, TableSyncs, TableOutcomes} {
-		n, err := txn.DeleteAll(t, indexFabric, name)
+		index, args := indexIDPrefix, fabricArgs(name)
+		if t == TableSyncs {
+			index, args = indexFabric, []any{name}
+		}
+		n, err := txn.DeleteAll(t, index, args...)
 		if err != nil {
 			return fmt.Errorf("state: delete the %s of fabric %s: %w", t, name, err)
 		}

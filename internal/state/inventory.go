@@ -28,7 +28,7 @@ func (s *Store) ReplaceInventory(fabric, sink string, items []InventoryItem) err
 	txn := s.db.Txn(true)
 	defer txn.Abort()
 
-	if _, err := txn.DeleteAll(TableInventory, indexFabricSink, fabric, sink); err != nil {
+	if _, err := txn.DeleteAll(TableInventory, indexIDPrefix, fabricArgs(fabric, sink)...); err != nil {
 		return fmt.Errorf("state: drop the inventory of sink %s of fabric %s: %w", sink, fabric, err)
 	}
 	for _, it := range rows {
@@ -111,7 +111,7 @@ func (s *Store) Inventory(ws memdb.WatchSet, fabric, sink string) ([]*InventoryI
 }
 
 func inventory(txn *memdb.Txn, ws memdb.WatchSet, fabric, sink string) ([]*InventoryItem, error) {
-	it, err := txn.Get(TableInventory, indexFabricSink, fabric, sink)
+	it, err := txn.Get(TableInventory, indexIDPrefix, fabricArgs(fabric, sink)...)
 	if err != nil {
 		return nil, fmt.Errorf("state: list the inventory of sink %s of fabric %s: %w", sink, fabric, err)
 	}

@@ -18,7 +18,7 @@ func (s *Store) ReplaceOutcomes(fabric, sink string, items []ObjectOutcome) erro
 	}
 	txn := s.db.Txn(true)
 	defer txn.Abort()
-	if _, err := txn.DeleteAll(TableOutcomes, indexFabricSink, fabric, sink); err != nil {
+	if _, err := txn.DeleteAll(TableOutcomes, indexIDPrefix, fabricArgs(fabric, sink)...); err != nil {
 		return fmt.Errorf("state: drop the outcomes of sink %s of fabric %s: %w", sink, fabric, err)
 	}
 	for i := range items {
@@ -43,7 +43,7 @@ func (s *Store) ReplaceOutcomes(fabric, sink string, items []ObjectOutcome) erro
 // change them.
 func (s *Store) Outcomes(ws memdb.WatchSet, fabric string) ([]*ObjectOutcome, error) {
 	txn := s.db.Txn(false)
-	it, err := txn.Get(TableOutcomes, indexFabric, fabric)
+	it, err := txn.Get(TableOutcomes, indexIDPrefix, fabricArgs(fabric)...)
 	if err != nil {
 		return nil, fmt.Errorf("state: list the outcomes of fabric %s: %w", fabric, err)
 	}

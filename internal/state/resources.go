@@ -93,9 +93,9 @@ func (s *Store) Desired(ws memdb.WatchSet, fabric string) ([]*Resource, error) {
 }
 
 func desired(txn *memdb.Txn, ws memdb.WatchSet, fabric string) ([]*Resource, error) {
-	// The fabric index is not unique, so memdb appends the primary key
-	// (fabric, key) to it: the scan yields the resources sorted by key.
-	it, err := txn.Get(TableResources, indexFabric, fabric)
+	// The primary key is (fabric, key): the scan of the fabric's prefix
+	// yields its resources sorted by key.
+	it, err := txn.Get(TableResources, indexIDPrefix, fabricArgs(fabric)...)
 	if err != nil {
 		return nil, fmt.Errorf("state: list the desired set of fabric %s: %w", fabric, err)
 	}
