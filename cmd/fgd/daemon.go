@@ -140,7 +140,7 @@ func restartOnly(keys []string) []string {
 	var out []string
 	for _, k := range keys {
 		switch k {
-		case "listen", "state_dir", "max_concurrent_syncs", "log", "shutdown_timeout", "audit":
+		case "listen", "state_dir", "max_concurrent_syncs", "memory_limit_mib", "log", "shutdown_timeout", "audit":
 			out = append(out, k)
 		}
 	}

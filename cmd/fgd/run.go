@@ -153,6 +153,7 @@ func newParts(cfg *config.Config, log *slog.Logger) (*parts, error) {
 		return nil, err
 	}
 	checkOpenFileLimit(cfg, log)
+	applyMemoryLimit(cfg, log)
 	p.rec, err = reconciler.New(reconciler.Options{
 		Store:              store,
 		StateDir:           cfg.StateDir,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -47,4 +48,19 @@ func checkOpenFileLimit(cfg *config.Config, log *slog.Logger) {
 		log.Warn("the open-file limit leaves little room beside api.max_connections: lower it, or raise LimitNOFILE in the unit",
 			"open_file_limit", lim.Cur, "max_connections", cfg.API.MaxConnections, "want_at_least", want)
 	}
+}
+
+// applyMemoryLimit sets the Go runtime's soft memory limit from
+// memory_limit_mib, so the heap the collector lets grow between cycles
+// (by default as much again as the live heap) stays under it and RSS
+// tracks the live heap. It is soft: with more live heap than the limit the
+// collector runs more often, never fails an allocation. 0 leaves the
+// runtime's own limit (GOMEMLIMIT, else none). It returns the limit in
+// force, in bytes (math.MaxInt64 for none).
+func applyMemoryLimit(cfg *config.Config, log *slog.Logger) int64 {
+	if cfg.MemoryLimitMiB > 0 {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimitMiB) << 20)
+		log.Info("soft memory limit set", "memory_limit_mib", cfg.MemoryLimitMiB)
+	}
+	return debug.SetMemoryLimit(-1)
 }

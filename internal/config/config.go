@@ -22,10 +22,13 @@ type Config struct {
 	StateDir           string        `yaml:"state_dir"`            // fgd's own state
 	ShutdownTimeout    time.Duration `yaml:"shutdown_timeout"`     // how long SIGTERM waits for running syncs
 	MaxConcurrentSyncs int           `yaml:"max_concurrent_syncs"` // 0 = 4 × CPUs; use SyncLimit
-	Log                Log           `yaml:"log"`
-	API                API           `yaml:"api"`
-	Audit              Audit         `yaml:"audit"`
-	Fabrics            []Fabric      `yaml:"fabrics"` // names unique
+	// MemoryLimitMiB is the Go runtime's soft memory limit in MiB; 0
+	// leaves the runtime's own (GOMEMLIMIT, else none).
+	MemoryLimitMiB int      `yaml:"memory_limit_mib"`
+	Log            Log      `yaml:"log"`
+	API            API      `yaml:"api"`
+	Audit          Audit    `yaml:"audit"`
+	Fabrics        []Fabric `yaml:"fabrics"` // names unique
 }
 
 // Log configures the daemon's logger.
@@ -272,6 +275,15 @@ type KubernetesSink struct {
 	AllowEmpty     bool     `yaml:"allow_empty"`
 	Mode           SinkMode `yaml:"mode"`
 }
+
+// Bounds of memory_limit_mib. Below 64 MiB the daemon's own working set
+// (the CRD schemas, the HTTP server, one fabric's sync) would hold the heap
+// at the limit and the collector would run without pause; the upper bound
+// keeps MiB × 2^20 far from overflowing.
+const (
+	MinMemoryLimitMiB = 64
+	MaxMemoryLimitMiB = 1 << 30
+)
 
 // Defaults, as documented in config.example.yaml.
 const (

@@ -40,6 +40,7 @@ fabrics:
 		{"state_dir", cfg.StateDir, "/var/lib/fgd"},
 		{"shutdown_timeout", cfg.ShutdownTimeout, 30 * time.Second},
 		{"max_concurrent_syncs", cfg.MaxConcurrentSyncs, 0},
+		{"memory_limit_mib", cfg.MemoryLimitMiB, 0},
 		{"SyncLimit", cfg.SyncLimit(), 4 * runtime.NumCPU()},
 		{"log.level", cfg.Log.Level, "info"},
 		{"log.format", cfg.Log.Format, "auto"},

@@ -66,6 +66,9 @@ func (v *validator) config(c *Config) {
 	if c.MaxConcurrentSyncs < 0 {
 		v.add("max_concurrent_syncs", "must be 0 (4 × the number of CPUs) or more, got %d", c.MaxConcurrentSyncs)
 	}
+	if c.MemoryLimitMiB != 0 && (c.MemoryLimitMiB < MinMemoryLimitMiB || c.MemoryLimitMiB > MaxMemoryLimitMiB) {
+		v.add("memory_limit_mib", "must be 0 (no limit) or from %d to %d, got %d", MinMemoryLimitMiB, MaxMemoryLimitMiB, c.MemoryLimitMiB)
+	}
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "auto", "json", "text")
 	v.secretFile("api.token_file", c.API.TokenFile)

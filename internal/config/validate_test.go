@@ -169,6 +169,12 @@ fabrics:
 			{1, "shutdown_timeout", []string{"must be more than 0, got -5s"}},
 			{6, "fabrics[0].sinks[0].exec.timeout", []string{"must be more than 0, got 0s"}},
 		}},
+		{name: "memory limit below the floor", yaml: `
+memory_limit_mib: 16
+`, want: []wantErr{{1, "memory_limit_mib", []string{"must be 0 (no limit) or from 64 to", "got 16"}}}},
+		{name: "negative memory limit", yaml: `
+memory_limit_mib: -1
+`, want: []wantErr{{1, "memory_limit_mib", []string{"got -1"}}}},
 		{name: "inline password refused", yaml: `
 fabrics:
   - name: dc1
