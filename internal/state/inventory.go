@@ -25,16 +25,11 @@ func (s *Store) ReplaceInventory(fabric, sink string, items []InventoryItem) err
 	if err != nil {
 		return err
 	}
+	slices.SortFunc(rows, byItemKey)
 	txn := s.db.Txn(true)
 	defer txn.Abort()
-
-	if _, err := txn.DeleteAll(TableInventory, indexIDPrefix, fabricArgs(fabric, sink)...); err != nil {
-		return fmt.Errorf("state: drop the inventory of sink %s of fabric %s: %w", sink, fabric, err)
-	}
-	for _, it := range rows {
-		if err := txn.Insert(TableInventory, it); err != nil {
-			return fmt.Errorf("state: insert %s into the inventory of sink %s of fabric %s: %w", it.Key, sink, fabric, err)
-		}
+	if err := putInventory(txn, fabric, sink, rows); err != nil {
+		return err
 	}
 	if err := s.bumpIndex(txn, s.nextIndex(), TableInventory); err != nil {
 		return err
@@ -52,21 +47,17 @@ func (s *Store) ApplyInventory(fabric, sink string, upserts []InventoryItem, del
 	if err != nil {
 		return err
 	}
-	txn := s.db.Txn(true)
-	defer txn.Abort()
-
-	for _, it := range rows {
-		if err := txn.Insert(TableInventory, it); err != nil {
-			return fmt.Errorf("state: record %s in the inventory of sink %s of fabric %s: %w", it.Key, sink, fabric, err)
-		}
-	}
-	for _, key := range deletes {
-		if _, err := txn.DeleteAll(TableInventory, indexID, fabric, sink, key); err != nil {
-			return fmt.Errorf("state: drop %s from the inventory of sink %s of fabric %s: %w", key, sink, fabric, err)
-		}
-	}
 	if len(rows)+len(deletes) == 0 {
 		return nil
+	}
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+	old, err := inventory(txn, nil, fabric, sink)
+	if err != nil {
+		return err
+	}
+	if err := putInventory(txn, fabric, sink, mergeItems(old, rows, deletes)); err != nil {
+		return err
 	}
 	if err := s.bumpIndex(txn, s.nextIndex(), TableInventory); err != nil {
 		return err
@@ -75,52 +66,11 @@ func (s *Store) ApplyInventory(fabric, sink string, upserts []InventoryItem, del
 	return nil
 }
 
-// inventoryRows checks items and turns them into rows of fabric's sink.
-func inventoryRows(fabric, sink string, items []InventoryItem) ([]*InventoryItem, error) {
-	if fabric == "" {
-		return nil, errEmpty("fabric name")
-	}
-	if sink == "" {
-		return nil, errEmpty("sink name")
-	}
-	rows := make([]*InventoryItem, len(items))
-	seen := make(map[string]int, len(items))
-	for i := range items {
-		it := items[i]
-		switch {
-		case it.Key == "":
-			return nil, fmt.Errorf("state: inventory item %d of sink %s of fabric %s has no key", i, sink, fabric)
-		case it.Hash == "":
-			return nil, fmt.Errorf("state: inventory item %s of sink %s of fabric %s has no hash", it.Key, sink, fabric)
-		}
-		if j, dup := seen[it.Key]; dup {
-			return nil, fmt.Errorf("state: inventory of sink %s of fabric %s holds %s twice (items %d and %d)", sink, fabric, it.Key, j, i)
-		}
-		seen[it.Key] = i
-		it.Fabric, it.Sink = fabric, sink
-		rows[i] = &it
-	}
-	return rows, nil
-}
-
 // Inventory returns what one sink of fabric holds, sorted by key; ws
 // watches it. The items are the store's own: do not change them.
 func (s *Store) Inventory(ws memdb.WatchSet, fabric, sink string) ([]*InventoryItem, error) {
 	txn := s.db.Txn(false)
 	return inventory(txn, ws, fabric, sink)
-}
-
-func inventory(txn *memdb.Txn, ws memdb.WatchSet, fabric, sink string) ([]*InventoryItem, error) {
-	it, err := txn.Get(TableInventory, indexIDPrefix, fabricArgs(fabric, sink)...)
-	if err != nil {
-		return nil, fmt.Errorf("state: list the inventory of sink %s of fabric %s: %w", sink, fabric, err)
-	}
-	watch(ws, it.WatchCh())
-	var out []*InventoryItem
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		out = append(out, raw.(*InventoryItem))
-	}
-	return out, nil
 }
 
 // Diff compares the desired set of fabric with what sink holds, by key and

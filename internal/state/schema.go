@@ -98,19 +98,20 @@ func resourcesTableSchema() *memdb.TableSchema {
 	}
 }
 
-// inventoryTableSchema holds what each sink of each fabric holds now.
+// inventoryTableSchema holds what each sink of each fabric holds now: one
+// row per sink (a sinkInventory), its items a slice sorted by key. A row per
+// item would cost each resource radix-tree nodes, a watch channel and a
+// copy of its key; a sink's inventory is only ever read, replaced and
+// pruned whole, and a sync's upserts merge into a new slice.
 func inventoryTableSchema() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: TableInventory,
 		Indexes: map[string]*memdb.IndexSchema{
-			// One item of one sink; Diff looks actual items up by key. Its
-			// prefixes are Inventory(fabric, sink), ReplaceInventory and
-			// Diff's scan of the actual set (fabric, sink), and DeleteFabric
-			// (fabric).
+			// One sink's inventory: Inventory(fabric, sink), Diff and the
+			// writes. Its prefix (fabric) is DeleteFabric.
 			indexID: {Name: indexID, Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
 				&memdb.StringFieldIndex{Field: "Fabric"},
 				&memdb.StringFieldIndex{Field: "Sink"},
-				&memdb.StringFieldIndex{Field: "Key"},
 			}}},
 		},
 	}
