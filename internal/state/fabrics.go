@@ -115,8 +115,11 @@ func (s *Store) DeleteFabric(name string) error {
 	}
 	for _, t := range []string{TableResources, TableInventory, TableSyncs, TableOutcomes} {
 		index, args := indexIDPrefix, fabricArgs(name)
-		if t == TableSyncs {
+		switch t {
+		case TableSyncs:
 			index, args = indexFabric, []any{name}
+		case TableResources:
+			index, args = indexID, []any{name}
 		}
 		n, err := txn.DeleteAll(t, index, args...)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 
 	memdb "github.com/hashicorp/go-memdb"
 )
@@ -27,23 +29,9 @@ func (s *Store) ReplaceDesired(fabric, revision string, rs []Resource) error {
 	if err != nil {
 		return err
 	}
-	gone := make(map[string]*Resource, len(old))
-	for _, o := range old {
-		gone[o.Key] = o
-	}
-	for _, r := range rows {
-		o, had := gone[r.Key]
-		delete(gone, r.Key)
-		if had && sameRow(o, r) {
-			continue
-		}
-		if err := txn.Insert(TableResources, r); err != nil {
-			return fmt.Errorf("state: insert desired %s of fabric %s: %w", r.Key, fabric, err)
-		}
-	}
-	for _, o := range gone {
-		if err := txn.Delete(TableResources, o); err != nil {
-			return fmt.Errorf("state: drop desired %s of fabric %s: %w", o.Key, fabric, err)
+	if set, changed := keepSameRows(old, rows); changed {
+		if err := putDesired(txn, fabric, set); err != nil {
+			return err
 		}
 	}
 	if err := s.bumpIndex(txn, s.nextIndex(), TableResources); err != nil {
@@ -93,18 +81,15 @@ func (s *Store) Desired(ws memdb.WatchSet, fabric string) ([]*Resource, error) {
 }
 
 func desired(txn *memdb.Txn, ws memdb.WatchSet, fabric string) ([]*Resource, error) {
-	// The primary key is (fabric, key): the scan of the fabric's prefix
-	// yields its resources sorted by key.
-	it, err := txn.Get(TableResources, indexIDPrefix, fabricArgs(fabric)...)
+	ch, raw, err := txn.FirstWatch(TableResources, indexID, fabric)
 	if err != nil {
 		return nil, fmt.Errorf("state: list the desired set of fabric %s: %w", fabric, err)
 	}
-	watch(ws, it.WatchCh())
-	var out []*Resource
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		out = append(out, raw.(*Resource))
+	watch(ws, ch)
+	if raw == nil {
+		return nil, nil
 	}
-	return out, nil
+	return slices.Clone(raw.(*desiredSet).Items), nil
 }
 
 // DesiredByKind counts the desired resources of fabric per kind; ws watches
@@ -144,4 +129,49 @@ func (s *Store) DesiredOfKind(ws memdb.WatchSet, fabric, kind string) ([]*Resour
 func HashBytes(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// desiredSet is the row of one fabric's whole desired set: its resources
+// sorted by key. A row per resource would cost each one radix-tree nodes,
+// a watch channel and a copy of its key; the set is only ever read and
+// replaced whole. A row is never changed once stored; a write stores a new
+// one, sharing the unchanged resources with the old.
+type desiredSet struct {
+	Fabric string
+	Items  []*Resource
+}
+
+// keepSameRows is rows sorted by key, each resource whose stored row in old
+// already says the same (sameRow) replaced by that row, and whether the set
+// differs from old at all.
+func keepSameRows(old, rows []*Resource) ([]*Resource, bool) {
+	had := make(map[string]*Resource, len(old))
+	for _, o := range old {
+		had[o.Key] = o
+	}
+	changed := len(old) != len(rows)
+	for i, r := range rows {
+		if o, ok := had[r.Key]; ok && sameRow(o, r) {
+			rows[i] = o
+			continue
+		}
+		changed = true
+	}
+	slices.SortFunc(rows, func(a, b *Resource) int { return strings.Compare(a.Key, b.Key) })
+	return rows, changed
+}
+
+// putDesired stores set as the whole desired set of fabric; an empty set
+// removes its row.
+func putDesired(txn *memdb.Txn, fabric string, set []*Resource) error {
+	if len(set) == 0 {
+		if _, err := txn.DeleteAll(TableResources, indexID, fabric); err != nil {
+			return fmt.Errorf("state: drop the desired set of fabric %s: %w", fabric, err)
+		}
+		return nil
+	}
+	if err := txn.Insert(TableResources, &desiredSet{Fabric: fabric, Items: slices.Clip(set)}); err != nil {
+		return fmt.Errorf("state: store the desired set of fabric %s: %w", fabric, err)
+	}
+	return nil
 }

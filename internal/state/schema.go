@@ -79,21 +79,17 @@ func fabricsTableSchema() *memdb.TableSchema {
 	}
 }
 
-// resourcesTableSchema holds the desired set of every fabric.
+// resourcesTableSchema holds the desired set of every fabric: one row per
+// fabric (a desiredSet), its resources a slice sorted by key.
 func resourcesTableSchema() *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: TableResources,
 		Indexes: map[string]*memdb.IndexSchema{
-			// One resource of one fabric; Diff looks desired resources up by
-			// key. Its prefix (fabric) is Desired(fabric), DesiredByKind,
-			// DesiredOfKind, Diff's scan of the desired set, ReplaceDesired
-			// and DeleteFabric (see fabricArgs). No index per kind or per
-			// fabric: one kind's resources are a filter over a scan that
+			// One fabric's desired set: Desired(fabric), DesiredByKind,
+			// DesiredOfKind, Diff, ReplaceDesired and DeleteFabric. No index
+			// per kind: one kind's resources are a filter over a scan that
 			// takes well under a millisecond for 5,000.
-			indexID: {Name: indexID, Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
-				&memdb.StringFieldIndex{Field: "Fabric"},
-				&memdb.StringFieldIndex{Field: "Key"},
-			}}},
+			indexID: {Name: indexID, Unique: true, Indexer: &memdb.StringFieldIndex{Field: "Fabric"}},
 		},
 	}
 }
