@@ -51,7 +51,7 @@ type ManagedCache struct {
 // and version are small numbers into resource's tables. body is nil until
 // the content is at hand (checkManaged's examination, a write, ReadManaged).
 type cacheEntry struct {
-	stamp           fileStamp
+	stamp           fgd.Stamp
 	kind, version   uint8
 	namespace, name string
 	key, path, hash string
@@ -62,7 +62,7 @@ type cacheEntry struct {
 // body (or nil) hashing to sum. The bytes are copied to their exact length:
 // a read leaves spare capacity, and they are held as long as the resource
 // is desired.
-func newEntry(rel string, stamp fileStamp, id resource.Identity, sum fgd.Sum, body []byte) *cacheEntry {
+func newEntry(rel string, stamp fgd.Stamp, id resource.Identity, sum fgd.Sum, body []byte) *cacheEntry {
 	k, _ := resource.KindIndex(id.Group, id.Kind)
 	v := max(slices.Index(resource.Versions, id.Version), 0)
 	if body != nil {
@@ -155,7 +155,7 @@ func (c *ManagedCache) beginPass() (full bool) {
 }
 
 // byStamp is the entry of rel when its stamp is s.
-func (c *ManagedCache) byStamp(rel string, s fileStamp) (*cacheEntry, bool) {
+func (c *ManagedCache) byStamp(rel string, s fgd.Stamp) (*cacheEntry, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -166,7 +166,7 @@ func (c *ManagedCache) byStamp(rel string, s fileStamp) (*cacheEntry, bool) {
 }
 
 // hasStamp reports whether rel is known valid with stamp s.
-func (c *ManagedCache) hasStamp(rel string, s fileStamp) bool {
+func (c *ManagedCache) hasStamp(rel string, s fgd.Stamp) bool {
 	_, ok := c.byStamp(rel, s)
 	return ok
 }
@@ -184,7 +184,7 @@ func (c *ManagedCache) bySum(rel string, sum fgd.Sum) (*cacheEntry, bool) {
 
 // put remembers rel, with stamp, as the valid resource id whose content is
 // body (nil when not at hand) hashing to sum, and returns what it holds.
-func (c *ManagedCache) put(rel string, stamp fileStamp, sum fgd.Sum, id resource.Identity, body []byte) Managed {
+func (c *ManagedCache) put(rel string, stamp fgd.Stamp, sum fgd.Sum, id resource.Identity, body []byte) Managed {
 	if c == nil {
 		return newEntry(rel, stamp, id, sum, body).managed()
 	}
@@ -223,7 +223,7 @@ func (c *ManagedCache) putRead(root, rel string, data []byte, sum fgd.Sum, id re
 	if err != nil || sumOf(back) != sum {
 		return
 	}
-	c.put(rel, stampOf(fi), sum, id, data)
+	c.put(rel, fgd.StampOf(fi), sum, id, data)
 }
 
 func (c *ManagedCache) forget(rel string) {

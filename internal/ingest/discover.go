@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/fgdproject/fgd/internal/fgd"
@@ -31,33 +30,8 @@ type candidate struct {
 	mode fs.FileMode
 	// stamp is the file as discovery saw it; the original is removed only
 	// if it still matches (see apply).
-	stamp fileStamp
+	stamp fgd.Stamp
 }
-
-// fileStamp identifies one version of a file: a writer still at work
-// changes its size or modification time, and always its change time, which
-// no one can set back (a rewrite of the same length with its mtime restored
-// still moves ctime).
-// Times are kept as Unix nanoseconds: the managed cache holds a stamp per
-// resource, and time.Time is three times the size.
-type fileStamp struct {
-	size  int64
-	mtime int64
-	ctime int64
-	ino   uint64
-}
-
-func stampOf(fi fs.FileInfo) fileStamp {
-	s := fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.ino = st.Ino
-		s.ctime = st.Ctim.Nano()
-	}
-	return s
-}
-
-// modTime is the file's modification time.
-func (s fileStamp) modTime() time.Time { return time.Unix(0, s.mtime) }
 
 // discover lists the inputs of the FGD at root, sorted by path:
 //   - every non-dot entry directly in raw/ (SPEC §2);
@@ -119,7 +93,7 @@ func discover(root string) (cands []candidate, skipped []Skipped, errs []ErrorIt
 				c.kind = entryOther
 			}
 			if fi, err := d.Info(); err == nil {
-				c.size, c.stamp = fi.Size(), stampOf(fi)
+				c.size, c.stamp = fi.Size(), fgd.StampOf(fi)
 			}
 		case t&fs.ModeSymlink != 0:
 			c.kind = entrySymlink
@@ -145,7 +119,7 @@ func settleWait(cands []candidate, settle time.Duration, now time.Time) time.Dur
 		if c.kind == entrySymlink || c.kind == entrySpecial {
 			continue
 		}
-		if left := settle - now.Sub(c.stamp.modTime()); left > wait {
+		if left := settle - now.Sub(time.Unix(0, c.stamp.MTime)); left > wait {
 			wait = min(left, settle)
 		}
 	}
@@ -160,7 +134,7 @@ func settled(cands []candidate, settle time.Duration, now time.Time) (ready []ca
 	}
 	ready = cands[:0:0]
 	for _, c := range cands {
-		if c.kind != entrySymlink && c.kind != entrySpecial && now.Sub(c.stamp.modTime()) < settle {
+		if c.kind != entrySymlink && c.kind != entrySpecial && now.Sub(time.Unix(0, c.stamp.MTime)) < settle {
 			deferred = append(deferred, Skipped{Path: c.rel, Code: DeferSettling,
 				Reason: fmt.Sprintf("written less than %s ago; ingested by the next sync once it has settled", settle)})
 			continue

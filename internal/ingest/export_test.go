@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/fgdproject/fgd/internal/fgd"
 )
 
 // restamp gives the cache's entry for rel the file's stamp on disk without
@@ -17,7 +19,7 @@ func (c *ManagedCache) restamp(root, rel string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.valid[rel]; ok {
-		e.stamp = stampOf(fi)
+		e.stamp = fgd.StampOf(fi)
 	}
 	return nil
 }

@@ -83,7 +83,7 @@ func Run(ctx context.Context, root string, reg *resource.Registry, opts Options)
 	p.workers = o.Workers
 	p.beforeRemove = o.beforeRemove
 	p.cache = o.ManagedCache
-	p.stamps = map[string]fileStamp{}
+	p.stamps = map[string]fgd.Stamp{}
 	if err := p.untrustManaged(ctx, reg, o); err != nil {
 		return rep, err
 	}

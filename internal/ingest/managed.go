@@ -105,7 +105,7 @@ func cachedByStamp(cache *ManagedCache, rel string, fi fs.FileInfo, statErr erro
 	if statErr != nil {
 		return nil, false
 	}
-	e, ok := cache.byStamp(rel, stampOf(fi))
+	e, ok := cache.byStamp(rel, fgd.StampOf(fi))
 	return e, ok && e.body != nil
 }
 
@@ -127,9 +127,9 @@ func checkManagedBody(rel string, body []byte, fi fs.FileInfo, statErr error, re
 		id = ex.docs[0].res.id
 	}
 	if statErr != nil {
-		return newEntry(rel, fileStamp{}, id, sum, body).managed(), nil
+		return newEntry(rel, fgd.Stamp{}, id, sum, body).managed(), nil
 	}
-	return cache.put(rel, stampOf(fi), sum, id, body), nil
+	return cache.put(rel, fgd.StampOf(fi), sum, id, body), nil
 }
 
 // examineBytes parses and validates the content of a managed file as

@@ -64,7 +64,7 @@ type planner struct {
 	holdBy  map[string]DocumentRef // managed path → who holds it
 	before  map[string]before      // managed path → state before the run
 	files   map[string]int         // original → index in rep.Files
-	stamps  map[string]fileStamp   // original → as discovery saw it
+	stamps  map[string]fgd.Stamp   // original → as discovery saw it
 	// cache is Options.ManagedCache.
 	cache *ManagedCache
 	// unmanagedBy lists the entries of unmanaged/ by original (read once,

@@ -71,9 +71,9 @@ func checkManaged(ctx context.Context, root string, reg *resource.Registry, o Op
 // with their stamps as listed, before they are read: a write after that
 // changes the change time, so what the cache remembers is never newer than
 // what was validated.
-func listManaged(root string, cache *ManagedCache) ([]candidate, map[string]fileStamp, error) {
+func listManaged(root string, cache *ManagedCache) ([]candidate, map[string]fgd.Stamp, error) {
 	var cands []candidate
-	stamps := map[string]fileStamp{}
+	stamps := map[string]fgd.Stamp{}
 	for _, dir := range resource.KindDirs() {
 		rel := path.Join(fgd.ManagedDir, dir)
 		entries, err := listKindDir(root, rel)
@@ -111,13 +111,13 @@ func listKindDir(root, rel string) ([]fs.DirEntry, error) {
 // managedCandidate is the candidate for a kind folder's entry d, or false
 // when there is nothing to check: a dotfile (.gitkeep, fgd's temp files), a
 // folder, or a file unchanged since it was found valid.
-func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate, fileStamp, bool) {
+func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate, fgd.Stamp, bool) {
 	name := d.Name()
 	if strings.HasPrefix(name, ".") || d.IsDir() {
-		return candidate{}, fileStamp{}, false
+		return candidate{}, fgd.Stamp{}, false
 	}
 	c := candidate{rel: path.Join(dir, name), mode: d.Type()}
-	var st fileStamp
+	var st fgd.Stamp
 	switch t := d.Type(); {
 	case t.IsRegular():
 		fi, err := d.Info()
@@ -125,10 +125,10 @@ func managedCandidate(dir string, d fs.DirEntry, cache *ManagedCache) (candidate
 			// Gone meanwhile; examine reports anything else.
 			return c, st, !os.IsNotExist(err)
 		}
-		if st = stampOf(fi); cache.hasStamp(c.rel, st) {
+		if st = fgd.StampOf(fi); cache.hasStamp(c.rel, st) {
 			return candidate{}, st, false
 		}
-		c.kind, c.size, c.stamp = entryYAML, fi.Size(), stampOf(fi)
+		c.kind, c.size, c.stamp = entryYAML, fi.Size(), fgd.StampOf(fi)
 	case t&fs.ModeSymlink != 0:
 		c.kind = entrySymlink
 	default:

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/fgdproject/fgd/internal/fgd"
 	"github.com/fgdproject/fgd/internal/openwriters"
 )
 
@@ -105,7 +106,7 @@ func (p *planner) keep(rel, abs string, held map[string]openwriters.Writer) (Ski
 	if !ok {
 		return Skipped{}, false
 	}
-	if fi, err := os.Lstat(abs); err == nil && fi.Mode().IsRegular() && stampOf(fi) != want {
+	if fi, err := os.Lstat(abs); err == nil && fi.Mode().IsRegular() && fgd.StampOf(fi) != want {
 		return Skipped{Path: rel, Code: DeferChanged,
 			Reason: "changed while it was being ingested; left in place and ingested again by the next sync"}, true
 	}
