@@ -77,16 +77,25 @@ func (s *gitStep) step() {
 
 // TestOneChangeHashesAndWritesAHandfulOfFiles: on a long-lived clone, the
 // git step of a one-file change (Update, one file written, Commit, Push)
-// reads and writes a handful of files, not the FGD.
+// reads and writes a handful of files, not the FGD's 2,000. How many are
+// hashed depends on the clock: a file written in the same tick as the
+// cache's stamp is racy and hashed again at the next commit or checkout
+// (git's rule), so the bound is the benchmark's target (≤ 10), not the
+// 2 or 3 an idle machine shows. The first step after the clone is not
+// counted: it hashes again the files the clone's checkout wrote in the
+// stamp's tick, as many as the machine wrote in that tick (up to ~100 here
+// when idle), as git's first status after a clone does.
 func TestOneChangeHashesAndWritesAHandfulOfFiles(t *testing.T) {
 	s := newGitStep(t, 2000)
+	s.push()
+	s.step()
 	for range 3 {
 		h0, w0 := git.FileCounts(s.repo)
 		s.push()
 		s.step()
 		h1, w1 := git.FileCounts(s.repo)
-		if h1-h0 > 5 || w1-w0 > 5 {
-			t.Errorf("change %d: %d files hashed, %d written; want at most 5 each", s.n, h1-h0, w1-w0)
+		if h1-h0 > 10 || w1-w0 > 5 {
+			t.Errorf("change %d: %d files hashed, %d written; want at most 10 hashed and 5 written of 2,000", s.n, h1-h0, w1-w0)
 		}
 	}
 }
